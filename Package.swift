@@ -1,0 +1,105 @@
+// swift-tools-version:5.9
+//
+// Strait: a user-space fast-path VPN concentrator.
+//
+// Layers, bottom to top (a target only depends on the ones above it in this list):
+//
+//   CFastPath        C11 data plane on DPDK; the only code that includes DPDK headers.
+//                    Exposes a small C API of plain structs and integer handles.
+//   StraitCore       Value types shared by every Swift target (addresses, prefixes, errors).
+//   StraitConfig     The YAML configuration: strict parsing and validation (file:line:key errors).
+//   StraitFastPath   Swift face of CFastPath: start/stop, table updates, counters.
+//   StraitNetlink    Mirrors the kernel's addresses, neighbours and routes into the fast path.
+//   StraitAPI        The control-socket request/response model and a blocking client.
+//   StraitControl    The control-socket server (SwiftNIO, root-only Unix socket).
+//   StraitDaemon     Wires config, fast path, netlink sync and control socket together.
+//   straitd          The daemon executable (thin).
+//   straitctl        The operator CLI (thin).
+//   strait-bench-fwd Forwarding benchmark over net_ring (Benchmarks/).
+import PackageDescription
+import Foundation
+
+/// DPDK's compile and link flags, as `pkg-config` gives them for the installed DPDK.
+/// (SwiftPM's own pkg-config reader rejects Debian's libdpdk.pc, so the manifest asks pkg-config.)
+func pkgConfig(_ arguments: [String]) -> [String] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/pkg-config")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { return [] }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return [] }
+    return String(decoding: data, as: UTF8.self)
+        .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+}
+
+let dpdkCFlags = pkgConfig(["--cflags", "libdpdk"])
+let dpdkLibraries: [LinkerSetting] = pkgConfig(["--libs", "libdpdk"])
+    .filter { $0.hasPrefix("-l") }
+    .map { .linkedLibrary(String($0.dropFirst(2))) }
+// net_ring is linked directly: the benchmark builds ring ports with rte_eth_from_rings().
+let fastPathLinker: [LinkerSetting] = dpdkLibraries + [.linkedLibrary("rte_net_ring"), .linkedLibrary("numa")]
+let fastPathCFlags = ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                      "-Wno-missing-field-initializers"] + dpdkCFlags
+
+let package = Package(
+    name: "Strait",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "straitd", targets: ["straitd"]),
+        .executable(name: "straitctl", targets: ["straitctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+    ],
+    targets: [
+        // Data plane.
+        .target(
+            name: "CFastPath",
+            path: "CFastPath",
+            exclude: ["README.md"],
+            cSettings: [.unsafeFlags(fastPathCFlags)],
+            linkerSettings: fastPathLinker
+        ),
+        // Control plane.
+        .target(name: "StraitCore"),
+        .target(name: "StraitConfig", dependencies: ["StraitCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "StraitFastPath", dependencies: ["CFastPath", "StraitCore", "StraitConfig"]),
+        .target(name: "StraitNetlink", dependencies: ["StraitCore", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "StraitAPI", dependencies: ["StraitCore"]),
+        .target(name: "StraitControl", dependencies: [
+            "StraitAPI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StraitDaemon", dependencies: [
+            "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "straitd", dependencies: [
+            "StraitDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "straitctl", dependencies: [
+            "StraitAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(
+            name: "strait-bench-fwd",
+            dependencies: ["CFastPath"],
+            path: "Benchmarks/fwd",
+            cSettings: [.unsafeFlags(fastPathCFlags)]
+        ),
+
+        // Tests.
+        .testTarget(name: "StraitCoreTests", dependencies: ["StraitCore"]),
+        .testTarget(name: "StraitConfigTests", dependencies: ["StraitConfig"]),
+        .testTarget(name: "StraitNetlinkTests", dependencies: ["StraitNetlink"]),
+        .testTarget(name: "StraitAPITests", dependencies: ["StraitAPI", "StraitControl"]),
+        .testTarget(name: "StraitFastPathTests", dependencies: ["StraitFastPath", "CFastPath"]),
+    ]
+)
