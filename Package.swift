@@ -41,7 +41,7 @@ let dpdkLibraries: [LinkerSetting] = pkgConfig(["--libs", "libdpdk"])
     .map { .linkedLibrary(String($0.dropFirst(2))) }
 // net_ring is linked directly: the benchmark builds ring ports with rte_eth_from_rings().
 let fastPathLinker: [LinkerSetting] = dpdkLibraries + [.linkedLibrary("rte_net_ring"), .linkedLibrary("numa")]
-let fastPathCFlags = ["-O3", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+let fastPathCFlags = ["-O3", "-std=gnu11", "-DALLOW_EXPERIMENTAL_API", "-Wall", "-Wextra", "-Wno-unused-parameter",
                       "-Wno-missing-field-initializers"] + dpdkCFlags
 
 let package = Package(

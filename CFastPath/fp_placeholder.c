@@ -1,2 +1,0 @@
-#include "fastpath.h"
-int fp_placeholder(void){return 0;}

@@ -1,0 +1,30 @@
+/*
+ * In-process forwarding benchmark over net_ring ports (Benchmarks/fwd drives it).
+ *
+ * Two ring ports with no mirrors; the calling thread is generator and sink, one worker
+ * lcore forwards. Lives in CFastPath because only CFastPath includes DPDK.
+ */
+#ifndef STRAIT_FP_BENCH_H
+#define STRAIT_FP_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fp_bench_result {
+	uint64_t packets;           /* forwarded by the worker during the run */
+	double seconds;
+	double mpps;
+	double gbps;                /* at the frame size, counting 20 B of preamble and gap */
+	double worker_busy_cycles_per_packet;
+	uint64_t drops;             /* any drop counter that moved: must stay 0 */
+} fp_bench_result_t;
+
+/* After fp_init (one worker): create ring ports "bench-in"/"bench-out", start, and install
+ * n_routes /24 routes (10.0.0.0/24 ... ) via one gateway on bench-out. */
+int fp_bench_setup(uint32_t n_routes, char *err, size_t errlen);
+
+/* Generate frame_len-byte IPv4 UDP frames (without CRC) over n_flows destinations spread
+ * across the routes for `seconds`, and measure. */
+int fp_bench_run(uint32_t frame_len, uint32_t n_flows, double seconds, fp_bench_result_t *out, char *err, size_t errlen);
+
+#endif
