@@ -124,11 +124,16 @@ int fp_port_info(int port, fp_port_info_t *out);
 
 enum { FP_MAX_LCORE_QUEUES = 32 };
 
+typedef struct fp_queue_ref {
+	uint16_t port;                     /* port handle */
+	uint16_t queue;
+} fp_queue_ref_t;
+
 typedef struct fp_lcore_info {
 	uint32_t lcore;
 	uint32_t cpu;
 	uint32_t n_rx;
-	struct { uint16_t port, queue; } rx[FP_MAX_LCORE_QUEUES];
+	fp_queue_ref_t rx[FP_MAX_LCORE_QUEUES];
 	uint16_t tx_queue;                 /* this worker's TX queue on every port */
 	uint64_t loops, busy_loops;
 	uint64_t cycles_total, cycles_busy;

@@ -50,7 +50,7 @@ public final class FastPath: @unchecked Sendable {
         c.poll_mode = fpSettings.pollMode == .busy ? FP_POLL_BUSY : FP_POLL_ADAPTIVE
         c.idle_sleep_us = UInt32(fpSettings.idleSleepMicroseconds)
         c.log_level = Self.dpdkLogLevel(config.control.logLevel)
-        try Self.check(fp_init(&c, $0, $1), location: fpSettings.location, key: "fast-path")
+        try Self.check(location: fpSettings.location, key: "fast-path") { fp_init(&c, $0, $1) }
 
         do {
             for port in config.ports {
@@ -64,10 +64,10 @@ public final class FastPath: @unchecked Sendable {
                     pc.has_mac = 1
                     withUnsafeMutableBytes(of: &pc.mac) { for (i, b) in mac.array.enumerated() { $0[i] = b } }
                 }
-                let handle = try Self.check(fp_port_add(&pc, $0, $1), location: port.location, key: "ports.\(port.name).device")
+                let handle = try Self.check(location: port.location, key: "ports.\(port.name).device") { fp_port_add(&pc, $0, $1) }
                 ports.append(Port(handle: Int(handle), config: port))
             }
-            try Self.check(fp_start($0, $1), location: nil, key: nil)
+            try Self.check(location: nil, key: nil) { fp_start($0, $1) }
             running = true
         } catch {
             fp_shutdown()
@@ -191,7 +191,7 @@ public final class FastPath: @unchecked Sendable {
 
     /// Calls a C function that reports errors through a buffer and a negative result.
     @discardableResult
-    static func check(_ body: (UnsafeMutablePointer<CChar>, Int) -> Int32, location: SourceLocation?, key: String?) throws -> Int32 {
+    static func check(location: SourceLocation?, key: String?, _ body: (UnsafeMutablePointer<CChar>, Int) -> Int32) throws -> Int32 {
         var buf = [CChar](repeating: 0, count: Int(FP_ERR_LEN))
         let rc = buf.withUnsafeMutableBufferPointer { body($0.baseAddress!, $0.count) }
         if rc < 0 {

@@ -36,7 +36,7 @@ extension FastPath {
 
     public func portStats() -> [PortStats] {
         lock.withLock {
-            (0..<Int(fp_port_count())).compactMap { h in
+            (0..<Int(fp_port_count())).compactMap { h -> PortStats? in
                 var i = fp_port_info_t()
                 guard fp_port_info(Int32(h), &i) == 0 else { return nil }
                 return PortStats(
@@ -50,20 +50,25 @@ extension FastPath {
     }
 
     public func workerStats() -> [WorkerStats] {
-        lock.withLock {
-            (0..<Int(fp_worker_count())).compactMap { w in
-                var i = fp_lcore_info_t()
-                guard fp_worker_info(Int32(w), &i) == 0 else { return nil }
-                let queues = withUnsafeBytes(of: i.rx) { raw -> [(port: Int, queue: Int)] in
-                    let q = raw.bindMemory(to: UInt16.self)
-                    return (0..<Int(i.n_rx)).map { (port: Int(q[2 * $0]), queue: Int(q[2 * $0 + 1])) }
-                }
-                return WorkerStats(
-                    index: w, lcore: Int(i.lcore), cpu: Int(i.cpu), rxQueues: queues, txQueue: Int(i.tx_queue),
-                    loops: i.loops, busyLoops: i.busy_loops, cyclesTotal: i.cycles_total, cyclesBusy: i.cycles_busy,
-                    rxPackets: i.rx_packets, txPackets: i.tx_packets)
+        lock.lock()
+        defer { lock.unlock() }
+        var out: [WorkerStats] = []
+        let count = Int(fp_worker_count())
+        for w in 0..<count {
+            var i = fp_lcore_info_t()
+            guard fp_worker_info(Int32(w), &i) == 0 else { continue }
+            var queues: [(port: Int, queue: Int)] = []
+            let nrx = Int(i.n_rx)
+            withUnsafeBytes(of: i.rx) { raw in
+                let q = raw.bindMemory(to: UInt16.self)
+                for n in 0..<nrx { queues.append((port: Int(q[2 * n]), queue: Int(q[2 * n + 1]))) }
             }
+            out.append(WorkerStats(
+                index: w, lcore: Int(i.lcore), cpu: Int(i.cpu), rxQueues: queues, txQueue: Int(i.tx_queue),
+                loops: i.loops, busyLoops: i.busy_loops, cyclesTotal: i.cycles_total, cyclesBusy: i.cycles_busy,
+                rxPackets: i.rx_packets, txPackets: i.tx_packets))
         }
+        return out
     }
 
     public func counters() -> [Counter] {

@@ -1,0 +1,119 @@
+import Dispatch
+import Foundation
+import Logging
+import StraitAPI
+import StraitConfig
+import StraitControl
+import StraitCore
+import StraitFastPath
+import StraitNetlink
+
+/// straitd: brings the pieces up in dependency order, serves until SIGTERM/SIGINT, and
+/// takes them down in reverse.
+///
+///   config -> fast path (EAL, ports, mirrors, workers) -> kernel side of the mirrors
+///          -> netlink mirror (initial dump, then events) -> control socket
+public final class Daemon {
+    public struct StartupError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private let config: StraitConfig
+    private var logger: Logger
+    private var fastPath: FastPath?
+    private var netlink: NetlinkSync?
+    private var control: ControlServer?
+    private var sampler: DispatchSourceTimer?
+    private let started = Date()
+
+    public init(config: StraitConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    public func start() throws {
+        let fp: FastPath
+        do {
+            fp = try FastPath(config: config)
+        } catch {
+            throw StartupError(description: "\(config.source): \(error)")
+        }
+        fastPath = fp
+        logger.info("fast path up: \(fp.workerCPUs.count) worker(s) on CPUs \(CPUList(fp.workerCPUs)), control on CPU \(fp.controlCPU), \(fp.ports.count) port(s)")
+
+        do {
+            let kernel = try KernelConfigurator()
+            try KernelSetup(config: config, logger: logger).apply(using: kernel)
+        } catch {
+            stop()
+            throw StartupError(description: "\(error)")
+        }
+
+        let fib = FibApplier(fastPath: fp, logger: logger)
+        let mirrors = Dictionary(uniqueKeysWithValues: fp.ports.map { ($0.config.name, $0.handle) })
+        let sync = NetlinkSync(mirrors: mirrors, sink: { fib.apply($0) }, logger: logger)
+        do {
+            try sync.start()
+        } catch {
+            stop()
+            throw StartupError(description: "netlink: \(error)")
+        }
+        netlink = sync
+        logger.info("kernel tables mirrored: \(fib.snapshot().routes.count) routes, \(fib.snapshot().neighbors.count) neighbours")
+
+        let load = LcoreLoad()
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "strait.sampler"))
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { load.sample(fp.workerStats()) }
+        timer.resume()
+        sampler = timer
+
+        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started)
+        let server = ControlServer(socketPath: config.control.socketPath, logger: logger)
+        server.register(ControlCommands.showPorts) { _ in reports.ports() }
+        server.register(ControlCommands.showLcores) { _ in reports.lcores() }
+        server.register(ControlCommands.showStats) { _ in reports.stats() }
+        server.register(ControlCommands.showRoutes) { _ in reports.routes() }
+        server.register(ControlCommands.showNeighbors) { _ in reports.neighbors() }
+        server.register(ControlCommands.showConfig) { _ in reports.configReport() }
+        server.register(ControlCommands.showVersion) { _ in reports.version() }
+        do {
+            try server.start()
+        } catch {
+            stop()
+            throw StartupError(description: "control socket \(config.control.socketPath): \(error)")
+        }
+        control = server
+        logger.info("ready: control socket \(config.control.socketPath)")
+    }
+
+    /// Reverse order of start; safe to call more than once.
+    public func stop() {
+        control?.stop()
+        control = nil
+        sampler?.cancel()
+        sampler = nil
+        netlink?.stop()
+        netlink = nil
+        fastPath?.shutdown()   // workers stop, ports close, mirrors go away
+        fastPath = nil
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops everything.
+    public func runUntilSignalled() {
+        let done = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { done.signal() }
+            s.resume()
+            sources.append(s)
+        }
+        done.wait()
+        logger.info("signal received: shutting down")
+        stop()
+        sources.forEach { $0.cancel() }
+        logger.info("stopped")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import StraitConfig
+import StraitCore
+import StraitNetlink
+
+/// Programs the kernel side of the exception path from the config: the mirrors get their
+/// MTU, addresses and link up, static routes go into the kernel's main table (netlink then
+/// brings them into the fast path, like any other route), and forwarding is enabled so the
+/// kernel can forward what the fast path hands it before a neighbour is resolved.
+struct KernelSetup {
+    var config: StraitConfig
+    var logger: Logger
+
+    struct Failure: Error, CustomStringConvertible {
+        var location: SourceLocation
+        var key: String
+        var message: String
+        var description: String { "\(location): \(key): \(message)" }
+    }
+
+    func apply(using kernel: KernelConfigurator) throws {
+        for (path, value) in [("net/ipv4/ip_forward", "1"), ("net/ipv6/conf/all/forwarding", "1")] {
+            writeSysctl(path, value)
+        }
+        for port in config.ports {
+            // The kernel's view of a mirror: IPv6 on (ND and link-local live there), no DAD
+            // delay before the box answers for its addresses.
+            writeSysctl("net/ipv6/conf/\(port.name)/disable_ipv6", "0")
+            writeSysctl("net/ipv6/conf/\(port.name)/accept_dad", "0")
+            do {
+                try kernel.setMTU(ifname: port.name, mtu: port.mtu)
+                try kernel.setLinkUp(ifname: port.name)
+            } catch {
+                throw Failure(location: port.location, key: "ports.\(port.name)", message: "kernel mirror: \(error)")
+            }
+            for address in port.addresses {
+                do {
+                    try kernel.addAddress(ifname: port.name, prefix: address)
+                } catch {
+                    throw Failure(location: port.location, key: "ports.\(port.name).addresses",
+                                  message: "cannot add \(address) to the kernel mirror: \(error)")
+                }
+            }
+        }
+        for route in config.routes {
+            do {
+                try kernel.addRoute(prefix: route.prefix, via: route.via, ifname: route.port)
+            } catch {
+                throw Failure(location: route.location, key: "routes.\(route.prefix)",
+                              message: "the kernel refused the route: \(error)")
+            }
+        }
+    }
+
+    private func writeSysctl(_ path: String, _ value: String) {
+        let file = "/proc/sys/" + path
+        do {
+            try value.write(toFile: file, atomically: false, encoding: .utf8)
+        } catch {
+            logger.warning("cannot set \(file) = \(value): \(error)")
+        }
+    }
+}
