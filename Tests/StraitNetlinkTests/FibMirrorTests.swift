@@ -140,6 +140,7 @@ final class FibMirrorTests: XCTestCase {
     func testNeighborStates() {
         let mac1 = "02:00:00:00:00:01", mac2 = "02:00:00:00:00:02"
         XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", nil, NL.NUD_INCOMPLETE)), [], "incomplete, not installed")
+        XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", mac1, NL.NUD_INCOMPLETE)), [], "the state decides, not the lladdr")
         XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", mac1, NL.NUD_REACHABLE)),
                        [.addNeighbor(port: 1, address: A("10.0.0.2"), mac: M(mac1))])
         for state in [NL.NUD_STALE, NL.NUD_DELAY, NL.NUD_PROBE, NL.NUD_REACHABLE] {
@@ -147,7 +148,7 @@ final class FibMirrorTests: XCTestCase {
         }
         XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", mac2, NL.NUD_STALE)),
                        [.addNeighbor(port: 1, address: A("10.0.0.2"), mac: M(mac2))], "MAC changed")
-        XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", nil, NL.NUD_FAILED)), [.deleteNeighbor(port: 1, address: A("10.0.0.2"))])
+        XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", mac2, NL.NUD_FAILED)), [.deleteNeighbor(port: 1, address: A("10.0.0.2"))])
         XCTAssertEqual(fib.handle(neigh(3, "10.0.0.2", nil, NL.NUD_FAILED)), [])
         XCTAssertEqual(fib.handle(neigh(5, "2001:db8::2", mac1, NL.NUD_PERMANENT)),
                        [.addNeighbor(port: 2, address: A("2001:db8::2"), mac: M(mac1))])
@@ -158,7 +159,7 @@ final class FibMirrorTests: XCTestCase {
         XCTAssertEqual(fib.handle(neigh(3, "224.0.0.22", "01:00:5e:00:00:16", NL.NUD_NOARP)), [], "multicast")
         XCTAssertEqual(fib.handle(neigh(5, "2001:db8::2", mac1, NL.NUD_PERMANENT, deleted: true)),
                        [.deleteNeighbor(port: 2, address: A("2001:db8::2"))])
-        XCTAssertEqual(fib.handle(neigh(5, "2001:db8::3", nil, NL.NUD_NONE)), [.deleteNeighbor(port: 2, address: A("2001:db8::3"))])
+        XCTAssertEqual(fib.handle(neigh(5, "2001:db8::3", mac2, NL.NUD_NONE)), [.deleteNeighbor(port: 2, address: A("2001:db8::3"))])
         XCTAssertTrue(fib.neighbors.isEmpty)
     }
 

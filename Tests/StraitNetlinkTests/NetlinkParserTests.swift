@@ -235,7 +235,8 @@ final class NetlinkParserTests: XCTestCase {
         var messageEnds: Set<Int> = [0]
         var offset = 0
         for m in NetlinkParser.parse(buffer) {
-            offset += NL.align(Int(try! m.get().header.length))
+            guard case .success(let message) = m else { return XCTFail("\(m)") }
+            offset += NL.align(Int(message.header.length))
             messageEnds.insert(offset)
         }
         XCTAssertEqual(offset, buffer.count)
