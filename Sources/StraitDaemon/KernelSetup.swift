@@ -23,6 +23,9 @@ struct KernelSetup {
         for (path, value) in [("net/ipv4/ip_forward", "1"), ("net/ipv6/conf/all/forwarding", "1")] {
             writeSysctl(path, value)
         }
+        // Enabling forwarding above reset every interface's own setting, so quiet the
+        // host interfaces behind af_packet ports only now.
+        for port in config.ports { quietHostInterface(of: port) }
         for port in config.ports {
             // The kernel's view of a mirror: IPv6 on (ND and link-local live there), no DAD
             // delay before the box answers for its addresses.
@@ -51,6 +54,20 @@ struct KernelSetup {
                               message: "the kernel refused the route: \(error)")
             }
         }
+    }
+
+    /// An af_packet port reads frames from a kernel interface that the kernel would also
+    /// process: answer ARP, deliver to its own addresses, forward. straitd owns that interface,
+    /// so the kernel must ignore what arrives there; its view of the port is the mirror.
+    /// (Strict reverse-path filtering drops all IPv4 there, as no route points at it.)
+    private func quietHostInterface(of port: PortConfig) {
+        guard case .success(let spec) = DeviceSpec.parse(port.device),
+              case .virtual(_, "af_packet", _) = spec, let iface = spec.argument("iface") else { return }
+        writeSysctl("net/ipv6/conf/\(iface)/disable_ipv6", "1")
+        writeSysctl("net/ipv4/conf/\(iface)/forwarding", "0")
+        writeSysctl("net/ipv4/conf/\(iface)/rp_filter", "1")
+        writeSysctl("net/ipv4/conf/\(iface)/arp_ignore", "8")
+        writeSysctl("net/ipv4/conf/\(iface)/accept_local", "0")
     }
 
     private func writeSysctl(_ path: String, _ value: String) {

@@ -35,7 +35,11 @@ lab_cleanup() {
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$pid" 2>/dev/null
 	done
-	for ns in a gw b; do ip netns del "${LAB}$ns" 2>/dev/null; done
+	# Anything still running inside the lab's namespaces was started by this lab.
+	for ns in a gw b; do
+		for pid in $(ip netns pids "${LAB}$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "${LAB}$ns" 2>/dev/null
+	done
 	rm -rf "$WORK"
 }
 
@@ -77,7 +81,10 @@ STRAITD_PID=
 SOCK=
 straitd_start() {
 	SOCK=$1; shift
-	ngw "$BIN/straitd" "$@" >"$WORK/straitd.log" 2>&1 &
+	export SOCK
+	# `ip netns exec` execs the command, so $! is straitd itself (a shell function would
+	# leave a subshell's pid here).
+	ip netns exec "${LAB}gw" "$BIN/straitd" "$@" >"$WORK/straitd.log" 2>&1 &
 	STRAITD_PID=$!
 	PIDS+=("$STRAITD_PID")
 	local i
@@ -92,6 +99,8 @@ straitd_start() {
 }
 
 ctl() { ngw "$BIN/straitctl" --socket "$SOCK" "$@"; }
+export -f na ngw nb ctl
+export LAB BIN
 
 # Total of one fast-path counter, from `straitctl show stats --json`.
 counter() {

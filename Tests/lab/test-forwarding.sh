@@ -22,12 +22,12 @@ k0=$(kernel_forwarded); f0=$(counter ipv4-forwarded); f60=$(counter ipv6-forward
 check "ping A -> B (IPv4) passes" na ping -c 20 -i 0.05 -W 1 10.10.2.2
 check "ping B -> A (IPv4) passes" nb ping -c 20 -i 0.05 -W 1 10.10.1.2
 check "ping A -> B (IPv6) passes" na ping -6 -c 20 -i 0.05 -W 1 fd00:10:2::2
-nb iperf3 -s -1 -p 5201 >"$WORK/iperf-s.log" 2>&1 &
+ip netns exec "${LAB}b" iperf3 -s -1 -p 5201 >"$WORK/iperf-s.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5
 na timeout 30 iperf3 -c 10.10.2.2 -p 5201 -t 3 -J >"$WORK/iperf.json" 2>&1
 check "iperf3 TCP A -> B completes" grep -q '"sum_received"' "$WORK/iperf.json"
-nb iperf3 -s -1 -p 5202 >"$WORK/iperf-s2.log" 2>&1 &
+ip netns exec "${LAB}b" iperf3 -s -1 -p 5202 >"$WORK/iperf-s2.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5
 na timeout 30 iperf3 -c 10.10.2.2 -p 5202 -t 3 -R -J >"$WORK/iperf-r.json" 2>&1
