@@ -23,8 +23,9 @@ import StraitCore
 ///   metric and IPv6 same-metric routes on other devices collapse to the last one notified).
 /// - Neighbours: REACHABLE/STALE/DELAY/PROBE/PERMANENT/NOARP with an Ethernet lladdr are added;
 ///   INCOMPLETE/FAILED/NONE or a delete remove them. Multicast/broadcast entries are skipped.
-/// - The kernel flushes some IPv4 routes without any notification; those flushes are applied here:
-///   on link down (next hops through it), on removal of a link's last IPv4 address, on link deletion.
+/// - The kernel changes some IPv4 routes without any notification; this applies the same changes:
+///   next hops through a link die when it goes down or loses its last IPv4 address (a route left
+///   without live next hops is flushed) and come back with it; link deletion removes its routes.
 public struct FibMirror {
     /// Mirror interface name -> fast-path port handle.
     public let mirrors: [String: Int]
@@ -122,9 +123,10 @@ public struct FibMirror {
         let newPort = port(ofIndex: index)
 
         var prefixes = Set<IPPrefix>()
-        if old?.up == true && !info.isUp {
-            // The kernel drops IPv4 next hops through a link that goes down, silently.
-            prefixes = kernel.flushRoutes(through: index, family: NL.AF_INET, wholeRoute: false)
+        if let old, old.up != info.isUp {
+            // The kernel kills IPv4 next hops through a link that goes down (flushing routes left
+            // without any) and revives the survivors when it comes back, silently.
+            prefixes = kernel.setIPv4NextHops(through: index, dead: !info.isUp)
         }
         if oldPort != newPort {
             prefixes.formUnion(kernel.routePrefixes(through: index))
@@ -138,7 +140,7 @@ public struct FibMirror {
     /// A link was deleted: the kernel drops its addresses, routes and neighbours with it.
     private mutating func linkGone(_ index: Int32, _ ops: inout [FibOperation]) {
         let oldPort = port(ofIndex: index)
-        var prefixes = kernel.flushRoutes(through: index, family: nil, wholeRoute: true)
+        var prefixes = kernel.removeRoutes(through: index)
         prefixes.formUnion(kernel.removeAddresses(on: index))
         kernel.removeNeighbors(on: index)
         kernel.links[index] = nil
@@ -157,11 +159,15 @@ public struct FibMirror {
         if deleted {
             kernel.removeAddress(key)
             if address.isIPv4 && !kernel.hasIPv4Address(on: info.index) {
-                // Without any IPv4 address the kernel flushes the link's IPv4 routes, silently.
-                prefixes.formUnion(kernel.flushRoutes(through: info.index, family: NL.AF_INET, wholeRoute: true))
+                // Without any IPv4 address the kernel kills the link's IPv4 next hops, silently.
+                prefixes.formUnion(kernel.setIPv4NextHops(through: info.index, dead: true))
             }
         } else {
             kernel.addAddress(key)
+            if address.isIPv4 && kernel.links[info.index]?.up == true {
+                // ... and revives the survivors when an address comes back on an up link.
+                prefixes.formUnion(kernel.setIPv4NextHops(through: info.index, dead: false))
+            }
         }
         guard !isResyncing else { return }
         for p in prefixes { reconcileRoute(p, &ops) }
@@ -238,7 +244,7 @@ public struct FibMirror {
         case NL.RTN_UNREACHABLE, NL.RTN_PROHIBIT, NL.RTN_THROW: return .kernel
         default:
             // The first live next hop on a mirror (single path until the fast path has ECMP).
-            for hop in route.nextHops where hop.flags & Self.RTNH_F_DEAD == 0 {
+            for hop in route.nextHops where hop.flags & NL.RTNH_F_DEAD == 0 {
                 guard let index = hop.ifindex, let port = port(ofIndex: index) else { continue }
                 if let gw = hop.gateway { return .gateway(gw, port: port) }
                 return .connected(port: port)
@@ -246,9 +252,6 @@ public struct FibMirror {
             return nil
         }
     }
-
-    /// RTNH_F_DEAD, <linux/rtnetlink.h>: the next hop is down.
-    static let RTNH_F_DEAD: UInt8 = 1
 
     private mutating func reconcileRoute(_ prefix: IPPrefix, _ ops: inout [FibOperation]) {
         let want = wantedRoute(prefix)

@@ -54,26 +54,36 @@ struct KernelTables {
         return true
     }
 
-    /// Removes routes through `index`, as the kernel does without telling (IPv4 on link down, on
-    /// removal of the last address, and any route on link deletion). With `wholeRoute`, a route with
-    /// any next hop there goes; otherwise only those next hops go, and a route left with none.
-    /// `family` nil means both. Returns the prefixes touched.
-    mutating func flushRoutes(through index: Int32, family: UInt8?, wholeRoute: Bool) -> Set<IPPrefix> {
-        guard let prefixes = routePrefixesByIndex[index]?.keys else { return [] }
-        var touched = Set<IPPrefix>()
-        for prefix in Array(prefixes) {
-            if let family, (family == NL.AF_INET) != prefix.isIPv4 { continue }
+    /// Removes every route with a next hop through `index` (the link was deleted).
+    /// Returns the prefixes touched.
+    mutating func removeRoutes(through index: Int32) -> Set<IPPrefix> {
+        let prefixes = routePrefixes(through: index)
+        for prefix in prefixes {
             for (metric, route) in routes[prefix] ?? [:] where route.indexes.contains(index) {
+                removeRoute(prefix, metric: metric)
+            }
+        }
+        return prefixes
+    }
+
+    /// Marks the IPv4 next hops through `index` dead (RTNH_F_DEAD) or alive again, as the kernel's
+    /// fib_sync_down_dev / fib_sync_up do without any notification: when the link goes down or
+    /// loses its last IPv4 address, and when it comes back. A route whose next hops are all dead is
+    /// removed (the kernel flushes it). Returns the prefixes touched.
+    mutating func setIPv4NextHops(through index: Int32, dead: Bool) -> Set<IPPrefix> {
+        var touched = Set<IPPrefix>()
+        for prefix in routePrefixes(through: index) where prefix.isIPv4 {
+            for (metric, route) in routes[prefix] ?? [:] {
+                var updated = route
+                for i in updated.nextHops.indices where updated.nextHops[i].ifindex == index {
+                    if dead { updated.nextHops[i].flags |= NL.RTNH_F_DEAD } else { updated.nextHops[i].flags &= ~NL.RTNH_F_DEAD }
+                }
+                guard updated != route else { continue }
                 touched.insert(prefix)
-                let remaining = route.nextHops.filter { $0.ifindex != index }
-                if wholeRoute || remaining.isEmpty {
+                if updated.nextHops.allSatisfy({ $0.flags & NL.RTNH_F_DEAD != 0 }) {
                     removeRoute(prefix, metric: metric)
                 } else {
-                    unindex(prefix, route)
-                    var r = route
-                    r.nextHops = remaining
-                    routes[prefix]?[metric] = r
-                    self.index(prefix, r)
+                    routes[prefix]?[metric] = updated   // same interfaces: the index stays valid
                 }
             }
         }

@@ -122,6 +122,9 @@ public enum NL {
     public static let RTA_VIA: UInt16 = 18
     public static let RTA_NH_ID: UInt16 = 30
 
+    // rtnh_flags of struct rtnexthop
+    public static let RTNH_F_DEAD: UInt8 = 1
+
     public static let RTMSG_LEN = 12        // sizeof(struct rtmsg)
     public static let RTNEXTHOP_LEN = 8     // sizeof(struct rtnexthop)
     public static let RTA_HDRLEN = 4        // sizeof(struct rtattr)

@@ -128,7 +128,7 @@ final class FibMirrorTests: XCTestCase {
                     RouteNextHop(ifindex: 3, gateway: A("fe80::3"))]
         XCTAssertEqual(fib.handle(route("2001:db8:9::/48", metric: 1024, hops: hops)),
                        [.addRoute(P("2001:db8:9::/48"), .gateway(A("fe80::5"), port: 2))])
-        let dead = [RouteNextHop(ifindex: 5, gateway: A("10.0.0.5"), flags: FibMirror.RTNH_F_DEAD),
+        let dead = [RouteNextHop(ifindex: 5, gateway: A("10.0.0.5"), flags: NL.RTNH_F_DEAD),
                     RouteNextHop(ifindex: 3, gateway: A("10.0.0.3"))]
         XCTAssertEqual(fib.handle(route("10.44.0.0/16", hops: dead)),
                        [.addRoute(P("10.44.0.0/16"), .gateway(A("10.0.0.3"), port: 1))], "dead next hop skipped")
@@ -189,6 +189,18 @@ final class FibMirrorTests: XCTestCase {
                        "IPv4 routes go silently; IPv6 ones are notified by the kernel; addresses stay")
         XCTAssertEqual(fib.routes[P("10.0.0.1/32")], .local(port: 1))
         XCTAssertEqual(fib.routes[P("2001:db8:1::/48")], .gateway(A("fe80::1"), port: 1))
+        // Up again: the flushed routes stay gone (the kernel re-announces its connected ones).
+        XCTAssertEqual(fib.handle(link(3, "lan01", up: true)), [])
+    }
+
+    func testMultipathNextHopDiesWithItsLinkAndComesBack() {
+        let hops = [RouteNextHop(ifindex: 3, gateway: A("10.0.0.2")), RouteNextHop(ifindex: 5, gateway: A("192.0.2.1"))]
+        XCTAssertEqual(fib.handle(route("10.20.0.0/16", hops: hops)), [.addRoute(P("10.20.0.0/16"), .gateway(A("10.0.0.2"), port: 1))])
+        XCTAssertEqual(fib.handle(link(3, "lan01", up: false)), [.addRoute(P("10.20.0.0/16"), .gateway(A("192.0.2.1"), port: 2))])
+        XCTAssertEqual(fib.handle(link(3, "lan01", up: true)), [.addRoute(P("10.20.0.0/16"), .gateway(A("10.0.0.2"), port: 1))])
+        XCTAssertEqual(fib.handle(link(3, "lan01", up: false)).count, 1)
+        XCTAssertEqual(fib.handle(link(5, "wan01", up: false)), [.deleteRoute(P("10.20.0.0/16"))], "all next hops dead: flushed")
+        XCTAssertEqual(fib.handle([link(3, "lan01", up: true), link(5, "wan01", up: true)]), [], "a flushed route does not come back")
     }
 
     func testRemovingTheLastIPv4AddressFlushesIPv4Routes() {
