@@ -1,0 +1,24 @@
+/// A control command: its words and, as a type parameter, the type of its result.
+/// The daemon registers handlers with it (so it must return that type) and clients call it.
+public struct ControlCommand<Result: Codable & Sendable>: Sendable, CustomStringConvertible {
+    public let words: [String]
+    public init(_ words: [String]) { self.words = words }
+    public var description: String { words.joined(separator: " ") }
+}
+
+/// Every command of the control socket, in one place.
+public enum ControlCommands {
+    public static let showPorts = ControlCommand<[PortReport]>(["show", "ports"])
+    public static let showLcores = ControlCommand<[LcoreReport]>(["show", "lcores"])
+    public static let showStats = ControlCommand<StatsReport>(["show", "stats"])
+    public static let showRoutes = ControlCommand<[RouteReport]>(["show", "routes"])
+    public static let showNeighbors = ControlCommand<[NeighborReport]>(["show", "neighbors"])
+    public static let showConfig = ControlCommand<ConfigReport>(["show", "config"])
+    public static let showVersion = ControlCommand<VersionReport>(["show", "version"])
+
+    /// The words of every command above.
+    public static let all: [[String]] = [
+        showPorts.words, showLcores.words, showStats.words, showRoutes.words,
+        showNeighbors.words, showConfig.words, showVersion.words,
+    ]
+}

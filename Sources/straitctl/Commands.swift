@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import StraitAPI
+
+struct Straitctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "straitctl",
+        abstract: "Query a running straitd over its control socket.",
+        discussion: """
+            The socket is --socket, else $STRAITCTL_SOCKET, else \(ControlProtocol.defaultSocketPath). \
+            straitctl must run as root. Exit status: 0 ok, 1 the daemon answered with an error, \
+            2 usage error or cannot connect.
+            """,
+        subcommands: [Show.self]
+    )
+
+    /// `straitctl --socket X --json show ports`: the root accepts the options before the command
+    /// words; ArgumentParser hands them to the leaf command's own `GlobalOptions` as well.
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+}
+
+/// Options every command accepts, before or after the command words.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The control socket.", valueName: "path"))
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the result as JSON (pretty, sorted keys).")
+    var json = false
+
+    var socketPath: String {
+        if let socket { return socket }
+        if let env = ProcessInfo.processInfo.environment["STRAITCTL_SOCKET"], !env.isEmpty { return env }
+        return ControlProtocol.defaultSocketPath
+    }
+
+    /// Runs `command`, prints its result as JSON or as `render` makes it, maps failures to exit codes.
+    func run<R>(_ command: ControlCommand<R>, render: (R) -> String) throws {
+        let client = ControlClient(socketPath: socketPath)
+        defer { client.close() }
+        do {
+            if json {
+                let raw = try client.callRaw(command.words)
+                FileHandle.standardOutput.write(try JSONValue.prettyPrinted(raw))
+            } else {
+                FileHandle.standardOutput.write(Data(render(try client.call(command)).utf8))
+            }
+        } catch let error as ControlClientError {
+            FileHandle.standardError.write(Data("straitctl: \(error.message)\n".utf8))
+            switch error.code {
+            case .cannotConnect, .permissionDenied: throw ExitCode(2)
+            default: throw ExitCode(1)
+            }
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the daemon's state.",
+        subcommands: [Ports.self, Lcores.self, Stats.self, Routes.self, Neighbors.self, Config.self, Version.self]
+    )
+
+    struct Ports: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fast-path ports, link state and counters.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showPorts, render: ReportText.ports) }
+    }
+
+    struct Lcores: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "DPDK lcores, their queues and load.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showLcores, render: ReportText.lcores) }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forward, exception and drop counters (non-zero ones unless --all).")
+        @OptionGroup var global: GlobalOptions
+        @Flag(name: .long, help: "Show zero counters too.") var all = false
+        @Flag(name: .long, help: "Add a column per lcore.") var perLcore = false
+        func run() throws {
+            try global.run(ControlCommands.showStats) { ReportText.stats($0, all: all, perLcore: perLcore) }
+        }
+    }
+
+    struct Routes: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The fast-path routing table.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showRoutes, render: ReportText.routes) }
+    }
+
+    struct Neighbors: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resolved neighbours (ARP/NDP).")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showNeighbors, render: ReportText.neighbors) }
+    }
+
+    struct Config: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The configuration the daemon runs with.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showConfig, render: ReportText.config) }
+    }
+
+    struct Version: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Daemon version, instance, uptime and DPDK version.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showVersion, render: ReportText.version) }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import StraitAPI
+import StraitControl
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// straitctl end to end, against a server with the fixtures. Skipped when the straitctl
+/// binary was not built next to the test bundle.
+final class StraitctlTests: XCTestCase {
+    var dir: TempDir!
+    var path: String!
+    var server: ControlServer!
+
+    override func setUpWithError() throws {
+        dir = TempDir()
+        path = dir.file("ctl.sock")
+        server = ControlServer.withFixtures(path)
+        try server.start()
+    }
+
+    override func tearDown() {
+        server.stop()
+        dir = nil
+    }
+
+    var straitctl: String {
+        get throws {
+            let debugDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            var candidates = [debugDir.appendingPathComponent("straitctl").path]
+            // xctest may be run as `xctest <bundle>`.
+            if CommandLine.arguments.count > 1 {
+                candidates.append(URL(fileURLWithPath: CommandLine.arguments[1]).deletingLastPathComponent()
+                    .appendingPathComponent("straitctl").path)
+            }
+            for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+            throw XCTSkip("straitctl is not built next to the tests (\(candidates))")
+        }
+    }
+
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    func run(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws -> Run {
+        let p = Process()
+        let exe = try straitctl
+        if prefix.isEmpty {
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: prefix[0])
+            p.arguments = Array(prefix.dropFirst()) + [exe] + arguments
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["STRAITCTL_SOCKET"] = nil
+        env.merge(environment) { $1 }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func testHumanOutputAndOptionsBeforeOrAfterTheCommand() throws {
+        let r = try run(["--socket", path, "show", "routes"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, ReportText.routes(Fixtures.routes))
+
+        let s = try run(["show", "stats", "--all", "--socket", path])
+        XCTAssertEqual(s.status, 0, s.stderr)
+        XCTAssertEqual(s.stdout, ReportText.stats(Fixtures.stats, all: true))
+
+        let c = try run(["show", "config"], environment: ["STRAITCTL_SOCKET": path])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertEqual(c.stdout, ReportText.config(Fixtures.config))
+    }
+
+    func testJSONOutputIsThePrettySortedResult() throws {
+        let r = try run(["--json", "--socket", path, "show", "version"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, """
+            {
+              "dpdk" : "DPDK 22.11.4",
+              "instance" : "strait",
+              "uptimeSeconds" : 93784.25,
+              "version" : "0.1.0"
+            }
+
+            """)
+        let p = try run(["show", "ports", "--json", "--socket", path])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        XCTAssertEqual(try JSONDecoder().decode([PortReport].self, from: Data(p.stdout.utf8)), Fixtures.ports)
+    }
+
+    func testExitCodes() throws {
+        // 1: the daemon answers with an error (no handler for this one).
+        server.register(["show", "lcores"]) { _ in throw ControlError(.unavailable, "fast path not started") }
+        let d = try run(["--socket", path, "show", "lcores"])
+        XCTAssertEqual(d.status, 1)
+        XCTAssertEqual(d.stderr, "straitctl: straitd: unavailable: fast path not started\n")
+
+        // 2: cannot connect.
+        let missing = dir.file("missing.sock")
+        let c = try run(["--socket", missing, "show", "ports"])
+        XCTAssertEqual(c.status, 2)
+        XCTAssertEqual(c.stderr, "straitctl: cannot connect to \(missing): No such file or directory — is straitd running?\n")
+
+        // 2: usage.
+        let u = try run(["show", "bogus"])
+        XCTAssertEqual(u.status, 2)
+        XCTAssertTrue(u.stderr.contains("bogus"), u.stderr)
+    }
+
+    func testANonRootUserIsToldToRunAsRoot() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv")
+        }
+        XCTAssertEqual(chmod(dir.path, 0o755), 0)   // only the socket's own mode (0600) keeps nobody out
+        let r = try run(["--socket", path, "show", "version"],
+                        prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+        if r.status == 126 || r.stderr.contains("Permission denied") && !r.stderr.contains("straitctl:") {
+            throw XCTSkip("nobody cannot execute straitctl here: \(r.stderr)")
+        }
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(r.stderr, "straitctl: permission denied — straitctl must run as root\n")
+    }
+}

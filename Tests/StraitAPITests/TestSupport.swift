@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import StraitAPI
+import StraitControl
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary directory for sockets (short path: sun_path holds 107 bytes).
+final class TempDir {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/strait-api-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(p != nil, "mkdtemp failed")
+        path = String(cString: p!)
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+let quietLogger = Logger(label: "strait.test") { _ in SwiftLogNoOpLogHandler() }
+
+/// Sample reports, one of each type.
+enum Fixtures {
+    static let ports = [
+        PortReport(name: "lan01", device: "0000:3b:00.0", mirror: "lan01", mac: "02:00:00:00:00:01", linkUp: true,
+                   speedMbps: 25000, mtu: 1500, rxQueues: 2, txQueues: 3, rxPackets: 10, rxBytes: 1500,
+                   txPackets: 20, txBytes: 3000, rxErrors: 1, txErrors: 2, rxMissed: UInt64.max,
+                   addresses: ["192.0.2.1/24", "2001:db8::1/64"]),
+        PortReport(name: "wan01", device: "net_ring0", mirror: "", mac: "02:00:00:00:00:02", linkUp: false,
+                   speedMbps: 0, mtu: 9000, rxQueues: 1, txQueues: 1),
+    ]
+    static let lcores = [
+        LcoreReport(lcore: 0, cpu: 1, role: "control", queues: [], busyPercent: 0),
+        LcoreReport(lcore: 2, cpu: 3, role: "worker", queues: ["lan01:rx0", "wan01:tx0"], busyPercent: 12.5,
+                    rxPackets: 100, txPackets: 99, loops: 1_000_000),
+    ]
+    static let stats = StatsReport(counters: [
+        CounterReport(name: "fwd-ipv4", kind: "forward", reason: "IPv4 forwarded", total: 42, perLcore: [40, 2]),
+        CounterReport(name: "drop-ttl", kind: "drop", reason: "TTL exceeded", total: 0, perLcore: [0, 0]),
+        CounterReport(name: "exc-arp", kind: "exception", reason: "ARP to the kernel", total: 7, perLcore: [7, 0]),
+        CounterReport(name: "drop-no-route", kind: "drop", reason: "no route", total: UInt64.max, perLcore: [UInt64.max, 0]),
+    ])
+    static let routes = [
+        RouteReport(prefix: "0.0.0.0/0", type: "gateway", via: "198.51.100.1", port: "wan01"),
+        RouteReport(prefix: "192.0.2.0/24", type: "connected", port: "lan01"),
+        RouteReport(prefix: "203.0.113.0/24", type: "blackhole"),
+    ]
+    static let neighbors = [
+        NeighborReport(address: "192.0.2.10", mac: "02:00:00:00:00:0a", port: "lan01"),
+        NeighborReport(address: "fe80::1", mac: "02:00:00:00:00:0b", port: "wan01"),
+    ]
+    static let config = ConfigReport(source: "/etc/strait/strait.yaml",
+                                     text: "ports:\n  lan01:\n    device: \"0000:3b:00.0\" # \\ \u{e9}\n")
+    static let version = VersionReport(version: "0.1.0", instance: "strait", uptimeSeconds: 93784.25, dpdk: "DPDK 22.11.4")
+}
+
+extension ControlServer {
+    /// A server with a handler for every `show` command, returning the fixtures.
+    static func withFixtures(_ path: String, limits: Limits = Limits()) -> ControlServer {
+        let server = ControlServer(socketPath: path, logger: quietLogger, limits: limits)
+        server.register(ControlCommands.showPorts) { _ in Fixtures.ports }
+        server.register(ControlCommands.showLcores) { _ in Fixtures.lcores }
+        server.register(ControlCommands.showStats) { _ in Fixtures.stats }
+        server.register(ControlCommands.showRoutes) { _ in Fixtures.routes }
+        server.register(ControlCommands.showNeighbors) { _ in Fixtures.neighbors }
+        server.register(ControlCommands.showConfig) { _ in Fixtures.config }
+        server.register(ControlCommands.showVersion) { _ in Fixtures.version }
+        return server
+    }
+}
+
+/// A plain blocking Unix-socket connection, for sending what ControlClient never would.
+final class RawConnection {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(_ path: String, timeout: Int = 5) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if rc != 0 {
+            let e = errno
+            close(fd)
+            throw NSError(domain: NSPOSIXErrorDomain, code: Int(e))
+        }
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) { send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    /// The next line, or nil at EOF / timeout / error.
+    func readLine() -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return nil }
+            buffer += chunk[..<n]
+        }
+    }
+
+    /// Reads until EOF; true if EOF came (false on timeout).
+    func readsEOF() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+        }
+    }
+}
+
+/// A response line as a dictionary.
+func parseResponse(_ line: String?, file: StaticString = #filePath, line l: UInt = #line) throws -> [String: Any] {
+    let text = try XCTUnwrap(line, "no response line", file: file, line: l)
+    let obj = try JSONSerialization.jsonObject(with: Data(text.utf8))
+    return try XCTUnwrap(obj as? [String: Any], "response is not an object: \(text)", file: file, line: l)
+}
+
+func errorCode(_ response: [String: Any]) -> String? {
+    (response["error"] as? [String: Any])?["code"] as? String
+}
+
+/// Runs `body`, expecting a ControlClientError, and returns it.
+func clientError(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> ControlClientError? {
+    do {
+        try body()
+        XCTFail("expected a ControlClientError", file: file, line: line)
+        return nil
+    } catch let e as ControlClientError {
+        return e
+    } catch {
+        XCTFail("expected a ControlClientError, got \(error)", file: file, line: line)
+        return nil
+    }
+}
