@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// An IPv4 or IPv6 address, stored in network byte order.
-public enum IPAddress: Hashable, Sendable, CustomStringConvertible, Codable {
+public enum IPAddress: Hashable, Sendable, CustomStringConvertible, TextCodable {
     case v4(IPv4Address)
     case v6(IPv6Address)
 
@@ -38,19 +38,6 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible, Codable {
         case .v4(let a): return a.description
         case .v6(let a): return a.description
         }
-    }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let a = IPAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an IP address: \(text)"))
-        }
-        self = a
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
     }
 }
 

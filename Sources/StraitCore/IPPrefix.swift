@@ -1,6 +1,6 @@
 /// An address with a prefix length: a route's destination (`10.1.0.0/16`) or an
 /// interface address (`10.1.0.1/24`, where host bits are meaningful).
-public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, TextCodable {
     public var address: IPAddress
     public var length: Int
 
@@ -52,17 +52,4 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible, Codable {
     }
 
     public var description: String { "\(address)/\(length)" }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let p = IPPrefix(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a prefix: \(text)"))
-        }
-        self = p
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }

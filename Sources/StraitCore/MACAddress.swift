@@ -1,5 +1,5 @@
 /// A 48-bit Ethernet address.
-public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
+public struct MACAddress: Hashable, Sendable, CustomStringConvertible, TextCodable {
     public var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
 
     public init(_ b: [UInt8]) {
@@ -29,17 +29,4 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public static func == (l: Self, r: Self) -> Bool { l.array == r.array }
     public func hash(into h: inout Hasher) { h.combine(array) }
-
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let m = MACAddress(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a MAC address: \(text)"))
-        }
-        self = m
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(description)
-    }
 }
