@@ -19,6 +19,7 @@
 #include <rte_errno.h>
 #include <rte_fib6.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_lpm.h>
@@ -84,7 +85,7 @@ int fp_tables_init(struct fp_main *fp, char *err, size_t errlen)
 		.name = "fp_neigh",
 		.entries = fp->cfg.max_neighbors ? fp->cfg.max_neighbors : FP_NEIGH_DEFAULT,
 		.key_len = sizeof(struct fp_neigh_key),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,
 		.socket_id = socket,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
