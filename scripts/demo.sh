@@ -11,7 +11,8 @@ echo "building straitd and straitctl (release)..."
 swift build -c release --product straitd >/dev/null && swift build -c release --product straitctl >/dev/null || exit 1
 mkdir -p /run/strait
 
-LAB=stdemo source Tests/lab/lib.sh
+LAB=stdemo
+source Tests/lab/lib.sh
 trap lab_cleanup EXIT
 lab_up || exit 1
 echo

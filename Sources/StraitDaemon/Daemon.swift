@@ -33,6 +33,8 @@ public final class Daemon {
 
     public func start() throws {
         let fp: FastPath
+        let dad = KernelSetup.disableDADForNewInterfaces()
+        defer { KernelSetup.restoreDADForNewInterfaces(dad) }
         do {
             fp = try FastPath(config: config)
         } catch {

@@ -19,6 +19,22 @@ struct KernelSetup {
         var description: String { "\(location): \(key): \(message)" }
     }
 
+    /// Mirrors come up inside FastPath's start, before `apply` can reach them. Without this,
+    /// the kernel holds the first IPv6 packets for ~1 s while the mirror's link-local address
+    /// goes through duplicate address detection: the box's addresses are configured, not
+    /// autoconfigured, so mirrors are created with DAD off. Returns what to restore.
+    static func disableDADForNewInterfaces() -> String? {
+        let file = "/proc/sys/net/ipv6/conf/default/accept_dad"
+        let previous = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try? "0".write(toFile: file, atomically: false, encoding: .utf8)
+        return previous
+    }
+
+    static func restoreDADForNewInterfaces(_ previous: String?) {
+        guard let previous else { return }
+        try? previous.write(toFile: "/proc/sys/net/ipv6/conf/default/accept_dad", atomically: false, encoding: .utf8)
+    }
+
     func apply(using kernel: KernelConfigurator) throws {
         for (path, value) in [("net/ipv4/ip_forward", "1"), ("net/ipv6/conf/all/forwarding", "1")] {
             writeSysctl(path, value)

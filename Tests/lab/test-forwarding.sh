@@ -11,7 +11,9 @@ lab_up || { echo "lab setup failed"; exit 1; }
 straitd_start /run/strait/strait.sock || { fail "straitd starts on the embedded default config"; lab_summary; exit 1; }
 pass "straitd starts on the embedded default config"
 
-# First contact resolves neighbours through the kernel (exception path).
+# First contact resolves neighbours through the kernel (exception path), at once: the
+# mirrors come up without duplicate address detection holding IPv6 back for a second.
+check "first IPv6 ping right after start is answered within 0.5 s" na ping -6 -c 1 -W 0.5 fd00:10:2::2
 na ping -c 3 -i 0.2 -W 1 10.10.2.2 >/dev/null
 nb ping -c 2 -i 0.2 -W 1 10.10.1.2 >/dev/null
 na ping -6 -c 3 -i 0.2 -W 1 fd00:10:2::2 >/dev/null
