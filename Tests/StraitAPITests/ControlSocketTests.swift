@@ -318,24 +318,30 @@ final class ControlSocketTests: XCTestCase {
     }
 
     func testManyClientsAtOnce() throws {
-        try startServer()
-        let failures = NSLock()
-        var errors: [String] = []
-        DispatchQueue.concurrentPerform(iterations: 16) { i in
-            let client = ControlClient(socketPath: path)
-            for _ in 0..<25 {
-                do {
-                    if i % 2 == 0 {
-                        if try client.call(ControlCommands.showStats) != Fixtures.stats { throw ControlError(.internal, "stats differ") }
-                    } else {
-                        if try client.call(ControlCommands.showPorts) != Fixtures.ports { throw ControlError(.internal, "ports differ") }
+        let s = try startServer()
+        // 16 connections open together (within the limit of 32), then used from 16 threads at once.
+        let clients = (0..<16).map { _ in ControlClient(socketPath: path) }
+        for c in clients { XCTAssertEqual(try c.call(ControlCommands.showVersion), Fixtures.version) }
+        XCTAssertEqual(s.connectionCount, 16)
+        let errors = ErrorLog()
+        let group = DispatchGroup()
+        for (i, client) in clients.enumerated() {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                for _ in 0..<25 {
+                    do {
+                        let ok = i % 2 == 0 ? try client.call(ControlCommands.showStats) == Fixtures.stats
+                                            : try client.call(ControlCommands.showPorts) == Fixtures.ports
+                        if !ok { throw ControlError(.internal, "wrong result") }
+                    } catch {
+                        errors.append("\(error)")
                     }
-                } catch {
-                    failures.lock(); errors.append("\(error)"); failures.unlock()
                 }
             }
         }
-        XCTAssertEqual(errors, [])
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        XCTAssertEqual(errors.all, [])
     }
 
     // MARK: - Client errors

@@ -163,3 +163,11 @@ func clientError(_ body: () throws -> Void, file: StaticString = #filePath, line
         return nil
     }
 }
+
+/// Error texts collected from several threads.
+final class ErrorLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func append(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}
