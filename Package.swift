@@ -16,6 +16,7 @@
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
 //   strait-bench-fwd Forwarding benchmark over net_ring (Benchmarks/).
+//   strait-esp-tool  Runs the ESP code on hex packets (interop tests, fuzz seeds).
 import PackageDescription
 import Foundation
 
@@ -40,7 +41,10 @@ let dpdkLibraries: [LinkerSetting] = pkgConfig(["--libs", "libdpdk"])
     .filter { $0.hasPrefix("-l") }
     .map { .linkedLibrary(String($0.dropFirst(2))) }
 // net_ring is linked directly: the benchmark builds ring ports with rte_eth_from_rings().
-let fastPathLinker: [LinkerSetting] = dpdkLibraries + [.linkedLibrary("rte_net_ring"), .linkedLibrary("numa")]
+let fastPathLinker: [LinkerSetting] = dpdkLibraries + [
+    .linkedLibrary("rte_net_ring"), .linkedLibrary("numa"),
+    .linkedLibrary("IPSec_MB"),   // intel-ipsec-mb: the direct AES-GCM API for ESP
+]
 let fastPathCFlags = ["-O3", "-std=gnu11", "-DALLOW_EXPERIMENTAL_API", "-Wall", "-Wextra", "-Wno-unused-parameter",
                       "-Wno-missing-field-initializers"] + dpdkCFlags
 
@@ -88,6 +92,12 @@ let package = Package(
         .executableTarget(name: "straitctl", dependencies: [
             "StraitAPI", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(
+            name: "strait-esp-tool",
+            dependencies: ["CFastPath"],
+            path: "Tests/tools/strait-esp-tool",
+            cSettings: [.unsafeFlags(fastPathCFlags)]
+        ),
         .executableTarget(
             name: "strait-bench-fwd",
             dependencies: ["CFastPath"],

@@ -10,6 +10,8 @@
 	_(FWD_IPV4,         FORWARD,   "ipv4-forwarded",    "IPv4 packets forwarded by the fast path")     \
 	_(FWD_IPV6,         FORWARD,   "ipv6-forwarded",    "IPv6 packets forwarded by the fast path")     \
 	_(FROM_KERNEL,      FORWARD,   "from-kernel",       "packets the kernel sent out through a mirror") \
+	_(ESP_ENCRYPTED,    FORWARD,   "esp-encrypted",     "packets encrypted into ESP")                  \
+	_(ESP_DECRYPTED,    FORWARD,   "esp-decrypted",     "ESP packets authenticated and decrypted")     \
 	_(EXC_ARP,          EXCEPTION, "arp",               "ARP, handed to the kernel")                   \
 	_(EXC_LOCAL,        EXCEPTION, "local",             "for an address of the box")                   \
 	_(EXC_MULTICAST,    EXCEPTION, "multicast",         "multicast, broadcast or link-local")          \
@@ -31,7 +33,18 @@
 	_(DROP_TX_FULL,     DROP,      "tx-full",           "port TX queue full")                          \
 	_(DROP_EXC_FULL,    DROP,      "exception-full",    "exception ring to the kernel full")           \
 	_(DROP_MIRROR_TX,   DROP,      "mirror-tx-failed",  "the kernel mirror refused the packet")        \
-	_(DROP_KERNEL_FULL, DROP,      "from-kernel-full",  "ring from the kernel to the port full")
+	_(DROP_KERNEL_FULL, DROP,      "from-kernel-full",  "ring from the kernel to the port full")       \
+	_(DROP_ESP_NO_SA,   DROP,      "esp-unknown-spi",   "ESP for an SPI with no inbound SA")           \
+	_(DROP_ESP_INACTIVE,DROP,      "esp-sa-inactive",   "the SA is installed inactive or expired")     \
+	_(DROP_ESP_SHORT,   DROP,      "esp-truncated",     "ESP packet shorter than header, IV and ICV")  \
+	_(DROP_ESP_REPLAY,  DROP,      "esp-replay",        "sequence number replayed or left of the window") \
+	_(DROP_ESP_AUTH,    DROP,      "esp-auth-failed",   "ICV did not verify")                          \
+	_(DROP_ESP_TRAILER, DROP,      "esp-bad-trailer",   "bad padding or next header after decryption") \
+	_(DROP_ESP_INNER,   DROP,      "esp-bad-inner",     "decrypted packet is not a valid IP packet")   \
+	_(DROP_ESP_POLICY,  DROP,      "esp-policy-mismatch", "inner addresses outside the SA's traffic selectors") \
+	_(DROP_ESP_SEQ_END, DROP,      "esp-seq-exhausted", "outbound SA ran out of sequence numbers")     \
+	_(DROP_ESP_NO_ROOM, DROP,      "esp-no-room",       "no head or tail room to add ESP")             \
+	_(DROP_SPD_DISCARD, DROP,      "spd-discard",       "a discard policy matched")
 
 enum fp_counter_id {
 #define _(sym, kind, name, reason) FP_CTR_##sym,

@@ -49,7 +49,7 @@ static int fib6_create(struct fp_main *fp, int i, char *err, size_t errlen)
 		.type = RTE_FIB6_TRIE,
 		.default_nh = FP_NH_NONE_IDX,
 		.max_routes = fp->cfg.max_routes6 ? (int)fp->cfg.max_routes6 : FP_FIB6_DEFAULT_ROUTES,
-		.trie = { .nh_sz = RTE_FIB6_TRIE_4B, .num_tbl8 = FP_FIB6_TBL8S },
+		.trie = { .nh_sz = RTE_FIB6_TRIE_2B, .num_tbl8 = FP_FIB6_TBL8S },
 	};
 	fp->t.fib6[i] = rte_fib6_create(name, (int)rte_socket_id(), &conf);
 	if (!fp->t.fib6[i]) {
@@ -153,6 +153,8 @@ static int nh_get(struct fp_main *fp, fp_nh_type_t type, const fp_ip_t *gw, int 
 	if (type == FP_NH_GATEWAY && gw) {
 		key.family = gw->family;
 		memcpy(key.gw, gw->addr, gw->family == 4 ? 4 : 16);
+	} else if (type == FP_NH_TUNNEL && gw) {
+		memcpy(key.gw, gw->addr, 4);      /* the SA handle, big endian */
 	}
 	void *data;
 	if (rte_hash_lookup_data(t->nh_index, &key, &data) >= 0) {
@@ -169,6 +171,8 @@ static int nh_get(struct fp_main *fp, fp_nh_type_t type, const fp_ip_t *gw, int 
 	nh->family = key.family;
 	nh->port = key.port;
 	memcpy(nh->gw, key.gw, sizeof(nh->gw));
+	if (type == FP_NH_TUNNEL)
+		nh->sa = (uint32_t)key.gw[0] << 24 | (uint32_t)key.gw[1] << 16 | (uint32_t)key.gw[2] << 8 | key.gw[3];
 	/* The entry is complete before any route can point at it. */
 	rte_atomic_thread_fence(__ATOMIC_RELEASE);
 	if (rte_hash_add_key_data(t->nh_index, &key, (void *)(uintptr_t)idx) < 0) {
@@ -218,18 +222,28 @@ static int route6_current(struct rte_fib6 *fib, const uint8_t *ip, uint8_t depth
 }
 
 /* Apply one change to both IPv6 copies, the unread one first (left-right). */
-static int fib6_apply(struct fp_main *fp, const uint8_t *ip, uint8_t depth, uint64_t nh, bool add)
+int fp_fib6_pair_apply(struct fp_main *fp, struct rte_fib6 **pair, uint32_t *active_idx, const uint8_t *ip,
+                       uint8_t depth, uint64_t nh, bool add)
 {
-	struct fp_tables *t = &fp->t;
-	uint32_t active = __atomic_load_n(&t->fib6_active, __ATOMIC_ACQUIRE);
+	uint32_t active = __atomic_load_n(active_idx, __ATOMIC_ACQUIRE);
 	uint32_t spare = active ^ 1;
-	int rc = add ? rte_fib6_add(t->fib6[spare], ip, depth, nh) : rte_fib6_delete(t->fib6[spare], ip, depth);
+	int rc = add ? rte_fib6_add(pair[spare], ip, depth, nh) : rte_fib6_delete(pair[spare], ip, depth);
 	if (rc != 0)
 		return rc;
-	__atomic_store_n(&t->fib6_active, spare, __ATOMIC_RELEASE);
+	__atomic_store_n(active_idx, spare, __ATOMIC_RELEASE);
 	grace_period(fp);
-	rc = add ? rte_fib6_add(t->fib6[active], ip, depth, nh) : rte_fib6_delete(t->fib6[active], ip, depth);
+	rc = add ? rte_fib6_add(pair[active], ip, depth, nh) : rte_fib6_delete(pair[active], ip, depth);
 	return rc;
+}
+
+int fp_fib6_pair_get(struct rte_fib6 **pair, uint32_t active, const uint8_t *ip, uint8_t depth, uint64_t *nh)
+{
+	return route6_current(pair[active], ip, depth, nh);
+}
+
+static int fib6_apply(struct fp_main *fp, const uint8_t *ip, uint8_t depth, uint64_t nh, bool add)
+{
+	return fp_fib6_pair_apply(fp, fp->t.fib6, &fp->t.fib6_active, ip, depth, nh, add);
 }
 
 static void mask_prefix(uint8_t *addr, int bytes, uint8_t depth)
@@ -241,7 +255,28 @@ static void mask_prefix(uint8_t *addr, int bytes, uint8_t depth)
 	}
 }
 
+static int route_add(const fp_ip_t *prefix, uint8_t depth, fp_nh_type_t type, const fp_ip_t *gw, int port);
+
 int fp_route_add(const fp_ip_t *prefix, uint8_t depth, fp_nh_type_t type, const fp_ip_t *gw, int port)
+{
+	if (type == FP_NH_TUNNEL)
+		return -EINVAL;        /* fp_route_add_tunnel names the SA */
+	return route_add(prefix, depth, type, gw, port);
+}
+
+int fp_route_add_tunnel(const fp_ip_t *prefix, uint8_t depth, int sa)
+{
+	if (sa < 0)
+		return -ENOENT;
+	fp_ip_t ref = { .family = 0 };
+	ref.addr[0] = (uint8_t)(sa >> 24);
+	ref.addr[1] = (uint8_t)(sa >> 16);
+	ref.addr[2] = (uint8_t)(sa >> 8);
+	ref.addr[3] = (uint8_t)sa;
+	return route_add(prefix, depth, FP_NH_TUNNEL, &ref, 0);
+}
+
+static int route_add(const fp_ip_t *prefix, uint8_t depth, fp_nh_type_t type, const fp_ip_t *gw, int port)
 {
 	struct fp_main *fp = fp_main();
 	if (!fp->eal_up || !prefix)
@@ -249,13 +284,18 @@ int fp_route_add(const fp_ip_t *prefix, uint8_t depth, fp_nh_type_t type, const 
 	if ((prefix->family == 4 && depth > 32) || (prefix->family == 6 && depth > 128) ||
 	    (prefix->family != 4 && prefix->family != 6))
 		return -EINVAL;
-	if (type < FP_NH_GATEWAY || type > FP_NH_BLACKHOLE)
+	if (type < FP_NH_GATEWAY || type > FP_NH_TUNNEL)
 		return -EINVAL;
 	bool needs_port = type == FP_NH_GATEWAY || type == FP_NH_CONNECTED || type == FP_NH_LOCAL;
 	if (needs_port && (port < 0 || port >= fp->n_ports))
 		return -ENODEV;
 	if (type == FP_NH_GATEWAY && (!gw || (gw->family != 4 && gw->family != 6)))
 		return -EINVAL;
+	if (type == FP_NH_TUNNEL) {
+		uint32_t sa = (uint32_t)gw->addr[0] << 24 | (uint32_t)gw->addr[1] << 16 | (uint32_t)gw->addr[2] << 8 | gw->addr[3];
+		if (!fp_sa_exists_outbound(sa))
+			return -ENOENT;
+	}
 
 	int idx = nh_get(fp, type, gw, port);
 	if (idx < 0)
@@ -364,6 +404,7 @@ int fp_route_lookup(const fp_ip_t *dst, fp_route_result_t *out)
 	out->gateway.family = nh->family;
 	memcpy(out->gateway.addr, nh->gw, 16);
 	out->nexthop_index = idx;
+	out->sa = nh->type == FP_NH_TUNNEL ? (int)nh->sa : -1;
 	return 0;
 }
 

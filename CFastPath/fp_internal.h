@@ -27,7 +27,7 @@
 #define FP_DRAIN_US     100     /* flush partial TX buffers at least this often */
 #define FP_IDLE_POLLS   256     /* adaptive mode: empty polls before the first sleep */
 #define FP_EXC_RING     1024    /* per-port rings between workers and the exception thread */
-#define FP_NH_MAX       65536   /* nexthop indices fit rte_lpm's 24-bit next hop */
+#define FP_NH_MAX       32768   /* nexthop indices fit rte_fib6's 2-byte next hop (15 bits) */
 #define FP_NH_NONE_IDX  0       /* index 0 is never a nexthop: the FIB6 miss value */
 
 /* A nexthop as workers read it: 32 bytes, immutable while any route points at it. */
@@ -35,7 +35,7 @@ struct fp_nexthop {
 	uint8_t type;           /* fp_nh_type_t */
 	uint8_t family;         /* 4 or 6: family of gw */
 	uint16_t port;          /* port handle */
-	uint32_t pad;
+	uint32_t sa;            /* FP_NH_TUNNEL: outbound SA handle */
 	uint8_t gw[16];         /* gateway (network order); zero for connected routes */
 	uint64_t reserved;
 };
@@ -90,6 +90,7 @@ struct fp_worker {
 	uint16_t n_kernel;                          /* from_kernel rings this worker drains */
 	uint16_t kernel_ports[FP_MAX_PORTS];
 	uint64_t loops, busy_loops, cycles_busy, cycles_total;
+	struct IMB_MGR *imb;                        /* this lcore's intel-ipsec-mb manager */
 	uint64_t counters[FP_CTR_MAX];
 	struct fp_txbuf tx[FP_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -144,6 +145,14 @@ struct rte_mempool *fp_pool_for_socket(struct fp_main *fp, int socket);
 /* fp_fib.c */
 int fp_tables_init(struct fp_main *fp, char *err, size_t errlen);
 void fp_tables_free(struct fp_main *fp);
+int fp_fib6_pair_apply(struct fp_main *fp, struct rte_fib6 **pair, uint32_t *active_idx, const uint8_t *ip,
+                       uint8_t depth, uint64_t nh, bool add);
+int fp_fib6_pair_get(struct rte_fib6 **pair, uint32_t active, const uint8_t *ip, uint8_t depth, uint64_t *nh);
+
+/* fp_sa.c / fp_spd.c */
+int fp_sa_exists_outbound(uint32_t sa);
+int fp_spd_init(struct fp_main *fp, char *err, size_t errlen);
+void fp_spd_free(struct fp_main *fp);
 
 /* fp_port.c */
 int fp_ports_start(struct fp_main *fp, char *err, size_t errlen);

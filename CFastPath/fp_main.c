@@ -17,6 +17,7 @@
 #include <rte_version.h>
 
 #include "fp_internal.h"
+#include "fp_sa.h"
 
 static struct fp_main fp_singleton;
 
@@ -181,7 +182,8 @@ int fp_init(const fp_config_t *cfg, char *err, size_t errlen)
 	}
 	fp->drain_tsc = (rte_get_tsc_hz() + US_PER_S - 1) / US_PER_S * FP_DRAIN_US;
 
-	if (create_pools(fp, err, errlen) || create_rcu(fp, err, errlen) || fp_tables_init(fp, err, errlen))
+	if (create_pools(fp, err, errlen) || create_rcu(fp, err, errlen) || fp_tables_init(fp, err, errlen) ||
+	    fp_ipsec_init(fp, err, errlen))
 		goto fail;
 	return 0;
 fail:
@@ -235,6 +237,7 @@ void fp_shutdown(void)
 		fp->started = false;
 	}
 	fp_ports_stop(fp);
+	fp_ipsec_free(fp);
 	fp_tables_free(fp);
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(fp->pool[s]);

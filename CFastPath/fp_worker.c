@@ -19,8 +19,17 @@
 
 #include "fp_internal.h"
 #include "fp_pkt.h"
+#include "fp_sa.h"
 
 enum fp_class { FP_CLASS_V4, FP_CLASS_V6, FP_CLASS_KERNEL, FP_CLASS_DROP };
+
+/* What a packet has been through, so no packet loops between ESP stages: a decapsulated
+ * packet is not decapsulated again (but may be encrypted to another site: hub and spoke);
+ * an encrypted outer packet is only routed. */
+enum fp_fwd_stage {
+	FP_STAGE_DECAPPED = 1 << 0,
+	FP_STAGE_ENCAPPED = 1 << 1,
+};
 
 /* A packet on its way: the mbuf plus what earlier stages learned about it. */
 struct fp_fwd {
@@ -148,15 +157,102 @@ static inline enum fp_class classify(const struct fp_port_rt *in, struct rte_mbu
 
 /* ---- forward ------------------------------------------------------------------------- */
 
+static void forward_v4(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage);
+static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage);
+
+/* ESP for us: protocol 50, or UDP to 4500 (or the configured port) whose first four
+ * payload bytes are not the non-ESP marker (those are IKE, and 1-byte NAT keepalives:
+ * the kernel's). Returns the ESP header's offset from the IP header, or 0. */
+static inline uint32_t esp_offset(const uint8_t *l3)
+{
+	uint32_t ihl = (uint32_t)(l3[0] & 0x0f) * 4, total = fp_rd16(l3 + 2);
+	if (l3[9] == 50)
+		return ihl;
+	if (l3[9] != 17 || total < ihl + 8 + 4)
+		return 0;
+	uint16_t dport = fp_rd16(l3 + ihl + 2), extra = fp_ipsec()->udp_port;
+	if (dport != FP_ESP_DEFAULT_UDP_PORT && (!extra || dport != extra))
+		return 0;
+	const uint8_t *p = l3 + ihl + 8;
+	return (p[0] | p[1] | p[2] | p[3]) ? ihl + 8 : 0;
+}
+
+/* Encrypt packets (at their Ethernet header) with their SAs, then route the outer packets. */
+static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f,
+                         const uint32_t *sa_idx, uint16_t n)
+{
+	struct fp_fwd outer[FP_BURST];
+	uint16_t k = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = f[i].m;
+		struct fp_sa *sa = fp_sa_get(sa_idx[i]);
+		int rc = FP_CTR_DROP_ESP_INACTIVE;
+		if (likely(sa)) {
+			rte_pktmbuf_adj(m, FP_ETH_HLEN);
+			rc = fp_esp_encrypt(w->imb, sa, m);
+		}
+		if (unlikely(rc)) {
+			count(w, (enum fp_counter_id)rc);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FP_ETH_HLEN);
+		eth[12] = 0x08;
+		eth[13] = 0x00;
+		count(w, FP_CTR_ESP_ENCRYPTED);
+		outer[k++] = (struct fp_fwd){ m, 0, 0 };
+	}
+	if (k)
+		forward_v4(fp, w, in_port, outer, k, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
+}
+
+/* Decrypt ESP for us and forward what was inside (never decapsulating twice). */
+static void esp_inbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f,
+                        const uint32_t *offsets, uint16_t n)
+{
+	struct fp_fwd in4[FP_BURST], in6[FP_BURST];
+	uint16_t n4 = 0, n6 = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = f[i].m;
+		struct fp_sa *sa = NULL;
+		rte_pktmbuf_adj(m, FP_ETH_HLEN);
+		int rc = fp_esp_decrypt(w->imb, m, offsets[i], &sa);
+		if (unlikely(rc)) {
+			count(w, (enum fp_counter_id)rc);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		int v6 = (rte_pktmbuf_mtod(m, uint8_t *)[0] >> 4) == 6;
+		uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FP_ETH_HLEN);
+		/* As if it arrived on in_port: the kernel accepts it if it is for the box. */
+		memcpy(eth, fp->port_rt[in_port].mac.addr_bytes, 6);
+		memcpy(eth + 6, fp->port_rt[in_port].mac.addr_bytes, 6);
+		eth[12] = v6 ? 0x86 : 0x08;
+		eth[13] = v6 ? 0xdd : 0x00;
+		count(w, FP_CTR_ESP_DECRYPTED);
+		if (v6)
+			in6[n6++] = (struct fp_fwd){ m, 0, 0 };
+		else
+			in4[n4++] = (struct fp_fwd){ m, 0, 0 };
+	}
+	if (n4)
+		forward_v4(fp, w, in_port, in4, n4, FP_STAGE_DECAPPED);
+	if (n6)
+		forward_v6(fp, w, in_port, in6, n6, FP_STAGE_DECAPPED);
+}
+
 /*
  * Second half shared by IPv4 and IPv6: given each packet's nexthop index, decide
  * drop/kernel/forward, resolve neighbours in bulk, rewrite Ethernet and TTL, buffer for TX.
  */
 static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f,
-                             const uint32_t *nh_idx, uint16_t n, bool v6)
+                             const uint32_t *nh_idx, uint16_t n, bool v6, int stage)
 {
 	struct fp_fwd kern[FP_BURST];
 	struct fp_fwd out[FP_BURST];
+	struct fp_fwd esp_in[FP_BURST], esp_out[FP_BURST];
+	uint32_t esp_in_off[FP_BURST], esp_out_sa[FP_BURST];
+	uint16_t nei = 0, neo = 0;
 	struct fp_neigh_key keys[FP_BURST];
 	const void *key_ptrs[FP_BURST];
 	uint16_t nk = 0, no = 0;
@@ -175,9 +271,18 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		case FP_NH_GATEWAY:
 		case FP_NH_CONNECTED:
 			break;
-		case FP_NH_LOCAL:
-			kern[nk++] = (struct fp_fwd){ m, 0, FP_CTR_EXC_LOCAL };
+		case FP_NH_TUNNEL:
+			break;
+		case FP_NH_LOCAL: {
+			uint32_t off = !v6 && !(stage & FP_STAGE_DECAPPED) ? esp_offset(l3) : 0;
+			if (off) {
+				esp_in_off[nei] = off;
+				esp_in[nei++] = (struct fp_fwd){ m, 0, 0 };
+			} else {
+				kern[nk++] = (struct fp_fwd){ m, 0, FP_CTR_EXC_LOCAL };
+			}
 			continue;
+		}
 		case FP_NH_BLACKHOLE:
 			count(w, FP_CTR_DROP_BLACKHOLE);
 			rte_pktmbuf_free(m);
@@ -191,6 +296,16 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		if (unlikely(ttl <= 1)) {
 			count(w, v6 ? FP_CTR_DROP_HOPLIMIT : FP_CTR_DROP_TTL);
 			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (nh->type == FP_NH_TUNNEL && !(stage & FP_STAGE_ENCAPPED)) {
+			/* Route-based VPN: the inner packet is forwarded by us, then encrypted. */
+			if (v6)
+				l3[7]--;
+			else
+				fp_ipv4_ttl_decrement(l3);
+			esp_out_sa[neo] = nh->sa;
+			esp_out[neo++] = (struct fp_fwd){ m, 0, 0 };
 			continue;
 		}
 		uint32_t ip_len = v6 ? (uint32_t)fp_rd16(l3 + 4) + FP_IPV6_HLEN : fp_rd16(l3 + 2);
@@ -244,11 +359,55 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		}
 	}
 	to_kernel(fp, w, in_port, kern, nk);
+	if (nei)
+		esp_inbound(fp, w, in_port, esp_in, esp_in_off, nei);
+	if (neo)
+		esp_outbound(fp, w, in_port, esp_out, esp_out_sa, neo);
 }
 
-static void forward_v4(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n)
+/*
+ * Policy-based VPN: packets a PROTECT policy matches are forwarded (TTL) and encrypted;
+ * DISCARD drops; BYPASS or no policy leaves them to routing. Compacts f to the rest.
+ */
+static uint16_t apply_spd(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, bool v6)
+{
+	struct fp_fwd prot[FP_BURST];
+	uint32_t sas[FP_BURST];
+	uint16_t np = 0, rest = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t *l3 = rte_pktmbuf_mtod_offset(f[i].m, uint8_t *, FP_ETH_HLEN);
+		const struct fp_policy *p = fp_spd_lookup(l3, v6);
+		if (!p || p->action == FP_POLICY_BYPASS) {
+			f[rest++] = f[i];
+			continue;
+		}
+		if (p->action == FP_POLICY_DISCARD) {
+			count(w, FP_CTR_DROP_SPD_DISCARD);
+			rte_pktmbuf_free(f[i].m);
+			continue;
+		}
+		if (unlikely((v6 ? l3[7] : l3[8]) <= 1)) {
+			count(w, v6 ? FP_CTR_DROP_HOPLIMIT : FP_CTR_DROP_TTL);
+			rte_pktmbuf_free(f[i].m);
+			continue;
+		}
+		if (v6)
+			l3[7]--;
+		else
+			fp_ipv4_ttl_decrement(l3);
+		sas[np] = (uint32_t)p->sa;
+		prot[np++] = f[i];
+	}
+	if (np)
+		esp_outbound(fp, w, in_port, prot, sas, np);
+	return rest;
+}
+
+static void forward_v4(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage)
 {
 	uint32_t dst[FP_BURST], nh[FP_BURST];
+	if (!(stage & FP_STAGE_ENCAPPED) && fp_ipsec()->n_policies && (n = apply_spd(fp, w, in_port, f, n, false)) == 0)
+		return;
 	for (uint16_t i = 0; i < n; i++) {
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(f[i].m, const uint8_t *, FP_ETH_HLEN);
 		dst[i] = (uint32_t)l3[16] << 24 | (uint32_t)l3[17] << 16 | (uint32_t)l3[18] << 8 | l3[19];
@@ -257,12 +416,14 @@ static void forward_v4(struct fp_main *fp, struct fp_worker *w, uint16_t in_port
 	uint32_t def = __atomic_load_n(&fp->t.default4, __ATOMIC_ACQUIRE);
 	for (uint16_t i = 0; i < n; i++)
 		nh[i] = (nh[i] & RTE_LPM_LOOKUP_SUCCESS) ? (nh[i] & 0x00ffffff) : def;
-	forward_resolved(fp, w, in_port, f, nh, n, false);
+	forward_resolved(fp, w, in_port, f, nh, n, false, stage);
 }
 
-static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n)
+static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage)
 {
 	uint8_t dst[FP_BURST][RTE_FIB6_IPV6_ADDR_SIZE];
+	if (!(stage & FP_STAGE_ENCAPPED) && fp_ipsec()->n_policies && (n = apply_spd(fp, w, in_port, f, n, true)) == 0)
+		return;
 	uint64_t nh64[FP_BURST];
 	uint32_t nh[FP_BURST];
 	for (uint16_t i = 0; i < n; i++)
@@ -271,7 +432,7 @@ static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port
 	rte_fib6_lookup_bulk(fib, dst, nh64, n);
 	for (uint16_t i = 0; i < n; i++)
 		nh[i] = (uint32_t)nh64[i];
-	forward_resolved(fp, w, in_port, f, nh, n, true);
+	forward_resolved(fp, w, in_port, f, nh, n, true, stage);
 }
 
 /* Classify a burst from one port, then process each class. */
@@ -303,9 +464,9 @@ static void process_burst(struct fp_main *fp, struct fp_worker *w, uint16_t in_p
 		}
 	}
 	if (n4)
-		forward_v4(fp, w, in_port, v4, n4);
+		forward_v4(fp, w, in_port, v4, n4, 0);
 	if (n6)
-		forward_v6(fp, w, in_port, v6, n6);
+		forward_v6(fp, w, in_port, v6, n6, 0);
 	to_kernel(fp, w, in_port, kern, nk);
 }
 

@@ -85,6 +85,7 @@ typedef enum fp_nh_type {
 	FP_NH_LOCAL = 3,                   /* an address of the box: to the kernel */
 	FP_NH_KERNEL = 4,                  /* let the kernel decide (unreachable, prohibit, ...) */
 	FP_NH_BLACKHOLE = 5,               /* drop and count */
+	FP_NH_TUNNEL = 6,                  /* encrypt with an outbound SA (fp_route_add_tunnel) */
 } fp_nh_type_t;
 
 /* Add or replace a route. port is a handle (ignored for KERNEL/BLACKHOLE). 0 or -errno. */
@@ -97,6 +98,7 @@ typedef struct fp_route_result {
 	int port;
 	fp_ip_t gateway;
 	uint32_t nexthop_index;
+	int sa;                            /* FP_NH_TUNNEL: the SA handle, else -1 */
 } fp_route_result_t;
 int fp_route_lookup(const fp_ip_t *dst, fp_route_result_t *out);
 
