@@ -16,6 +16,7 @@
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
 //   strait-bench-fwd Forwarding benchmark over net_ring (Benchmarks/).
+//   strait-bench-esp ESP encrypt/decrypt benchmark against the cipher-only cost (Benchmarks/).
 //   strait-esp-tool  Runs the ESP code on hex packets (interop tests, fuzz seeds).
 import PackageDescription
 import Foundation
@@ -96,6 +97,12 @@ let package = Package(
             name: "strait-esp-tool",
             dependencies: ["CFastPath"],
             path: "Tests/tools/strait-esp-tool",
+            cSettings: [.unsafeFlags(fastPathCFlags)]
+        ),
+        .executableTarget(
+            name: "strait-bench-esp",
+            dependencies: ["CFastPath"],
+            path: "Benchmarks/esp",
             cSettings: [.unsafeFlags(fastPathCFlags)]
         ),
         .executableTarget(

@@ -187,22 +187,32 @@ static int inner_ok(const struct fp_sa *sa, const uint8_t *ip, uint32_t len)
 	return 0;
 }
 
-int fp_esp_decrypt(IMB_MGR *mgr, struct rte_mbuf *m, uint32_t esp_off, struct fp_sa **sa_out)
+struct fp_sa *fp_esp_inbound_sa(struct rte_mbuf *m, uint32_t esp_off, int *drop)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t outer_len = fp_rd16(ip + 2);
+	if (outer_len < esp_off + ESP_HLEN + ESP_IVLEN + 2 + 8) {
+		*drop = FP_CTR_DROP_ESP_SHORT;
+		return NULL;
+	}
+	uint32_t spi = rd32(ip + esp_off);
+	struct fp_sa *sa = fp_sa_lookup_inbound(spi);
+	if (unlikely(!sa)) {
+		fp_ipsec_event(FP_EV_UNKNOWN_SPI, NULL, spi, ip + 12, ip + 16);
+		*drop = FP_CTR_DROP_ESP_NO_SA;
+		return NULL;
+	}
+	*drop = 0;
+	return sa;
+}
+
+int fp_esp_decrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m, uint32_t esp_off)
 {
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t outer_len = fp_rd16(ip + 2);
 	if (outer_len < rte_pktmbuf_pkt_len(m))
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - outer_len));
-	if (outer_len < esp_off + ESP_HLEN + ESP_IVLEN + 2 + 8)
-		return FP_CTR_DROP_ESP_SHORT;
 	uint8_t *esp = ip + esp_off;
-	uint32_t spi = rd32(esp);
-	struct fp_sa *sa = fp_sa_lookup_inbound(spi);
-	*sa_out = sa;
-	if (unlikely(!sa)) {
-		fp_ipsec_event(FP_EV_UNKNOWN_SPI, NULL, spi, ip + 12, ip + 16);
-		return FP_CTR_DROP_ESP_NO_SA;
-	}
 	if (unlikely((sa->flags & (FP_SA_F_ACTIVE | FP_SA_F_EXPIRED)) != FP_SA_F_ACTIVE))
 		return FP_CTR_DROP_ESP_INACTIVE;
 	uint32_t esp_len = outer_len - esp_off;

@@ -466,10 +466,12 @@ int fp_esp_decap_buffer(const uint8_t *outer, uint32_t len, uint8_t *inner, uint
 	struct rte_mbuf *m = mbuf_from(outer, len);
 	if (!m)
 		return -FP_CTR_DROP_ESP_NO_ROOM;
-	struct fp_sa *sa = NULL;
-	int rc = fp_esp_decrypt(fp_ipsec()->control_mgr, m, off, &sa);
-	if (sa)
+	int rc = 0;
+	struct fp_sa *sa = fp_esp_inbound_sa(m, off, &rc);
+	if (sa) {
 		*sa_out = (int)sa->handle;
+		rc = fp_esp_decrypt(fp_ipsec()->control_mgr, sa, m, off);
+	}
 	int n = rc ? -rc : copy_out(m, inner, cap);
 	rte_pktmbuf_free(m);
 	return n;

@@ -12,6 +12,7 @@
 
 #include <intel-ipsec-mb.h>
 #include <rte_common.h>
+#include <rte_prefetch.h>
 
 #include "fp_internal.h"
 #include "fp_ipsec.h"
@@ -112,10 +113,28 @@ const struct fp_policy *fp_spd_lookup(const uint8_t *l3, int v6);
 void fp_ipsec_event(fp_ipsec_event_type_t type, const struct fp_sa *sa, uint32_t spi, const uint8_t *src4,
                     const uint8_t *dst4);
 
-/* ESP per packet (fp_esp.c). Both take the mbuf at its IP header (no Ethernet). Return 0
- * or a drop counter id. */
+/* ESP per packet (fp_esp.c). All take the mbuf at its IP header (no Ethernet). encrypt and
+ * decrypt return 0 or a drop counter id; inbound_sa finds the SA (or sets *drop). */
 int fp_esp_encrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m);
-int fp_esp_decrypt(IMB_MGR *mgr, struct rte_mbuf *m, uint32_t esp_off, struct fp_sa **sa_out);
+struct fp_sa *fp_esp_inbound_sa(struct rte_mbuf *m, uint32_t esp_off, int *drop);
+int fp_esp_decrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m, uint32_t esp_off);
+
+/* Bring an SA's hot lines and expanded keys towards the cache before its packet's turn:
+ * with thousands of SAs each packet's SA is a cache miss, and ~1 KiB of key schedule and
+ * GHASH powers would otherwise be fetched while the cipher waits. */
+static inline void fp_sa_prefetch(const struct fp_sa *sa)
+{
+	const char *p = (const char *)sa;
+	rte_prefetch0(p);
+	rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+	rte_prefetch0(&sa->top);
+	const char *k = (const char *)&sa->key;
+	for (unsigned i = 0; i < 4; i++)          /* AES round keys (up to 240 bytes) */
+		rte_prefetch0(k + i * RTE_CACHE_LINE_SIZE);
+	const char *h = (const char *)&sa->key.ghash_keys;
+	rte_prefetch0(h);
+	rte_prefetch0(h + RTE_CACHE_LINE_SIZE);
+}
 
 /* ---- anti-replay (RFC 4303 3.4.3 and appendix A) ------------------------------------- */
 

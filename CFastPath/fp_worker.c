@@ -23,6 +23,8 @@
 
 enum fp_class { FP_CLASS_V4, FP_CLASS_V6, FP_CLASS_KERNEL, FP_CLASS_DROP };
 
+#define FP_SA_PREFETCH 4    /* how many packets ahead SA state is prefetched */
+
 /* What a packet has been through, so no packet loops between ESP stages: a decapsulated
  * packet is not decapsulated again (but may be encrypted to another site: hub and spoke);
  * an encrypted outer packet is only routed. */
@@ -182,10 +184,18 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
                          const uint32_t *sa_idx, uint16_t n)
 {
 	struct fp_fwd outer[FP_BURST];
+	struct fp_sa *sas[FP_BURST];
 	uint16_t k = 0;
 	for (uint16_t i = 0; i < n; i++) {
+		sas[i] = fp_sa_get(sa_idx[i]);
+		if (i < FP_SA_PREFETCH && sas[i])
+			fp_sa_prefetch(sas[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = f[i].m;
-		struct fp_sa *sa = fp_sa_get(sa_idx[i]);
+		struct fp_sa *sa = sas[i];
+		if (i + FP_SA_PREFETCH < n && sas[i + FP_SA_PREFETCH])
+			fp_sa_prefetch(sas[i + FP_SA_PREFETCH]);
 		int rc = FP_CTR_DROP_ESP_INACTIVE;
 		if (likely(sa)) {
 			rte_pktmbuf_adj(m, FP_ETH_HLEN);
@@ -211,12 +221,22 @@ static void esp_inbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_por
                         const uint32_t *offsets, uint16_t n)
 {
 	struct fp_fwd in4[FP_BURST], in6[FP_BURST];
+	struct fp_sa *sas[FP_BURST];
+	int drop[FP_BURST];
 	uint16_t n4 = 0, n6 = 0;
+	/* First the SAs of the whole burst (SPI lookups), prefetching ahead; then decrypt. */
+	for (uint16_t i = 0; i < n; i++) {
+		rte_pktmbuf_adj(f[i].m, FP_ETH_HLEN);
+		sas[i] = fp_esp_inbound_sa(f[i].m, offsets[i], &drop[i]);
+		if (i < FP_SA_PREFETCH && sas[i])
+			fp_sa_prefetch(sas[i]);
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = f[i].m;
-		struct fp_sa *sa = NULL;
-		rte_pktmbuf_adj(m, FP_ETH_HLEN);
-		int rc = fp_esp_decrypt(w->imb, m, offsets[i], &sa);
+		struct fp_sa *sa = sas[i];
+		if (i + FP_SA_PREFETCH < n && sas[i + FP_SA_PREFETCH])
+			fp_sa_prefetch(sas[i + FP_SA_PREFETCH]);
+		int rc = sa ? fp_esp_decrypt(w->imb, sa, m, offsets[i]) : drop[i];
 		if (unlikely(rc)) {
 			count(w, (enum fp_counter_id)rc);
 			rte_pktmbuf_free(m);
