@@ -146,6 +146,28 @@ void fp_ipsec_event(fp_ipsec_event_type_t type, const struct fp_sa *sa, uint32_t
 		rte_free(ev);
 }
 
+/* Ask the control plane to have the kernel resolve a neighbour (at most once per ms per
+ * lcore: the control plane repeats nothing the kernel is already doing). */
+void fp_request_resolve(uint16_t port, uint8_t family, const uint8_t *addr)
+{
+	static RTE_DEFINE_PER_LCORE(uint64_t, last_resolve);
+	uint64_t now = rte_rdtsc();
+	if (now - RTE_PER_LCORE(last_resolve) < rte_get_tsc_hz() / 1000)
+		return;
+	RTE_PER_LCORE(last_resolve) = now;
+	fp_ipsec_event_t *ev = rte_malloc(NULL, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = FP_EV_RESOLVE;
+	ev->sa = -1;
+	ev->port = port;
+	ev->dst.family = family;
+	memcpy(ev->dst.addr, addr, family == 4 ? 4 : 16);
+	if (rte_ring_mp_enqueue(fp_ipsec()->events, ev) != 0)
+		rte_free(ev);
+}
+
 int fp_ipsec_events(fp_ipsec_event_t *out, int max)
 {
 	struct fp_ipsec *x = fp_ipsec();

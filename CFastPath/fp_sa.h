@@ -110,6 +110,7 @@ static inline struct fp_sa *fp_sa_get(uint32_t handle)
 struct fp_sa *fp_sa_lookup_inbound(uint32_t spi);
 /* Outbound policy for an IP packet (l3 points at its header): the policy or NULL. */
 const struct fp_policy *fp_spd_lookup(const uint8_t *l3, int v6);
+void fp_request_resolve(uint16_t port, uint8_t family, const uint8_t *addr);
 void fp_ipsec_event(fp_ipsec_event_type_t type, const struct fp_sa *sa, uint32_t spi, const uint8_t *src4,
                     const uint8_t *dst4);
 

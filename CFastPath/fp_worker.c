@@ -357,6 +357,15 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		for (uint16_t i = 0; i < no; i++) {
 			struct rte_mbuf *m = out[i].m;
 			if (unlikely(!(hits & (UINT64_C(1) << i)))) {
+				if (stage & FP_STAGE_ENCAPPED) {
+					/* Our own packet (source: our address) would be a martian to the
+					 * kernel: drop it and have the kernel resolve the next hop. */
+					const struct fp_neigh_key *k = key_ptrs[i];
+					fp_request_resolve(k->port, k->family, k->addr);
+					count(w, FP_CTR_DROP_RESOLVING);
+					rte_pktmbuf_free(m);
+					continue;
+				}
 				/* Not resolved yet: the kernel forwards this one and resolves the neighbour,
 				 * which netlink then brings into the fast path. */
 				kern[nk++] = (struct fp_fwd){ m, 0, FP_CTR_EXC_NO_NEIGHBOR };

@@ -121,6 +121,8 @@ typedef enum fp_ipsec_event_type {
 	FP_EV_SA_HARD_EXPIRED = 2,         /* SA stopped */
 	FP_EV_SA_SEQ_EXHAUSTED = 3,        /* no sequence number left: SA stopped */
 	FP_EV_UNKNOWN_SPI = 4,             /* ESP for an SPI we do not have (rate-limited) */
+	FP_EV_RESOLVE = 5,                 /* our own (encrypted) packet's next hop `dst` on `port`
+	                                    * has no neighbour: ask the kernel to resolve it */
 } fp_ipsec_event_type_t;
 
 typedef struct fp_ipsec_event {
@@ -128,7 +130,8 @@ typedef struct fp_ipsec_event {
 	int sa;                            /* -1 for UNKNOWN_SPI */
 	uint64_t cookie;
 	uint32_t spi;
-	fp_ip_t src, dst;                  /* UNKNOWN_SPI: the outer addresses */
+	fp_ip_t src, dst;                  /* UNKNOWN_SPI: the outer addresses; RESOLVE: dst */
+	int port;                          /* RESOLVE: the port handle */
 } fp_ipsec_event_t;
 
 /* Take up to `max` pending events. Returns how many were written. */

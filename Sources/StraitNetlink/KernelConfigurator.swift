@@ -66,6 +66,17 @@ public final class KernelConfigurator {
         }
     }
 
+    /// Asks the kernel to resolve `address` on `ifname` (ARP or ND), as when one of the fast
+    /// path's own packets is waiting for that neighbour; netlink then reports the answer.
+    public func resolveNeighbor(ifname: String, address: IPAddress) throws {
+        try lock.withLock {
+            let index = try index(of: ifname)
+            try socket.request("resolve \(address) on \(ifname)", timeout: timeout) {
+                NetlinkRequest.useNeighbor(index: index, address: address, sequence: $0)
+            }
+        }
+    }
+
     /// Adds an interface address (e.g. 10.0.0.1/24); an address already there is fine.
     public func addAddress(ifname: String, prefix: IPPrefix) throws {
         try lock.withLock {

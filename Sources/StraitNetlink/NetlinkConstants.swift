@@ -164,6 +164,7 @@ public enum NL {
     public static let NUD_NOARP: UInt16 = 0x40
     public static let NUD_PERMANENT: UInt16 = 0x80
 
+    public static let NTF_USE: UInt8 = 0x01        // "use the entry": start resolution if needed
     public static let NTF_PROXY: UInt8 = 0x08
 
     /// NLMSG_ALIGN / RTA_ALIGN / NLA_ALIGN: round up to a multiple of 4.

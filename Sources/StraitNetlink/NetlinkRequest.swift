@@ -90,6 +90,22 @@ public enum NetlinkRequest {
         return w.bytes
     }
 
+    /// RTM_NEWNEIGH with NTF_USE (like `ip neigh replace ADDR dev IF use`): the kernel creates
+    /// the entry if needed and starts resolving it (ARP/ND), as if a packet were waiting.
+    public static func useNeighbor(index: Int32, address: IPAddress, sequence: UInt32) -> [UInt8] {
+        var w = NetlinkMessageWriter(type: NL.RTM_NEWNEIGH,
+                                     flags: NL.NLM_F_REQUEST | NL.NLM_F_ACK | NL.NLM_F_CREATE | NL.NLM_F_REPLACE,
+                                     sequence: sequence)
+        w.append(address.isIPv4 ? NL.AF_INET : NL.AF_INET6)  // ndm_family
+        w.append(UInt8(0)); w.append(UInt16(0))              // padding
+        w.append(UInt32(bitPattern: index))                  // ndm_ifindex
+        w.append(NL.NUD_NONE)                                // ndm_state
+        w.append(NL.NTF_USE)                                 // ndm_flags
+        w.append(UInt8(0))                                   // ndm_type
+        w.attribute(NL.NDA_DST, address: address)
+        return w.bytes
+    }
+
     /// RTM_NEWROUTE with NLM_F_CREATE | NLM_F_REPLACE (add or replace), or RTM_DELROUTE.
     /// A delete matches loosely like `ip route del`: protocol and type unset, scope RT_SCOPE_NOWHERE;
     /// the gateway, interface and metric narrow the match when given.

@@ -26,6 +26,22 @@ final class NetlinkRequestTests: XCTestCase {
         }
     }
 
+    /// `ip neigh replace ADDR dev IF use`: struct ndmsg then NDA_DST.
+    func testUseNeighborAsksTheKernelToResolve() {
+        let b = NetlinkRequest.useNeighbor(index: 7, address: IPAddress("192.0.2.2")!, sequence: 5)
+        XCTAssertEqual(Int(u32(b, 0)), b.count)
+        XCTAssertEqual(u16(b, 4), NL.RTM_NEWNEIGH)
+        XCTAssertEqual(u16(b, 6), NL.NLM_F_REQUEST | NL.NLM_F_ACK | NL.NLM_F_CREATE | NL.NLM_F_REPLACE)
+        XCTAssertEqual(b[16], NL.AF_INET)                 // ndm_family
+        XCTAssertEqual(u32(b, 20), 7)                     // ndm_ifindex
+        XCTAssertEqual(u16(b, 24), NL.NUD_NONE)           // ndm_state
+        XCTAssertEqual(b[26], NL.NTF_USE)                 // ndm_flags
+        XCTAssertEqual(u16(b, 28), 8)                     // rta_len of NDA_DST
+        XCTAssertEqual(u16(b, 30), NL.NDA_DST)
+        XCTAssertEqual(Array(b[32..<36]), [192, 0, 2, 2])
+        XCTAssertEqual(b.count, 36)
+    }
+
     func testAddRouteRoundTrips() throws {
         let spec = RouteSpec(prefix: IPPrefix("10.50.0.0/16")!, gateway: IPAddress("10.0.0.2"), ifindex: 4, priority: 30)
         let b = NetlinkRequest.route(add: true, spec, sequence: 9)
