@@ -5,9 +5,10 @@ import Yams
 /// column and key path, and all of a file's problems are reported together, in file order.
 public enum ConfigLoader {
     /// The top-level sections, each read by its own `*Section` type.
-    static let sections = [FastPathSection.name, ControlSection.name, PortsSection.name, RoutesSection.name]
+    static let sections = [FastPathSection.name, ControlSection.name, PortsSection.name, RoutesSection.name,
+                           IPsecSection.name]
     /// Sections that later versions will add; named so that the error says so.
-    static let plannedSections = ["ipsec", "ike", "vrrp", "ha"]
+    static let plannedSections = ["ike", "vrrp", "ha"]
 
     /// The `source` of the embedded default config.
     public static let defaultSource = "<embedded default>"
@@ -72,9 +73,12 @@ public enum ConfigLoader {
         let control = ControlSection.read(from: top, instance: fastPath.instance)
         let ports = PortsSection.read(from: top, fastPath: fastPath)
         let routes = RoutesSection.read(from: top, ports: ports)
+        let ipsec = IPsecSection.read(from: top, ports: ports, routes: routes)
         SizingCheck.run(fastPath: fastPath, ports: ports.entries, context: context)
+        guard context.errors.isEmpty else { return nil }
         return StraitConfig(source: context.file, text: text, fastPath: fastPath, control: control,
-                            ports: ports.entries.map(\.config), routes: routes)
+                            ports: ports.entries.map(\.config), routes: routes, ipsec: ipsec.config,
+                            redactedText: Redaction.redact(text, sites: ipsec.keySites))
     }
 
     private static func plannedSectionMessage(_ name: String) -> String? {

@@ -29,8 +29,10 @@ final class LoadContext {
 
     func location(of node: Node) -> SourceLocation { location(node.mark) }
 
+    /// Records an error. Its message and key path go through `Redaction.scrub`, so a value
+    /// that looks like key material is never echoed, whatever check reports it.
     func report(_ code: ConfigError.Code, at location: SourceLocation, key: String, _ message: String) {
-        errors.append(ConfigError(code: code, location: location, key: key, message: message))
+        errors.append(ConfigError(code: code, location: location, key: Redaction.scrub(key), message: Redaction.scrub(message)))
         failedKeys.insert(key)
     }
 

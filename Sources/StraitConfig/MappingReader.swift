@@ -15,8 +15,11 @@ struct MappingReader {
     /// Reads `node` as a mapping at key path `key`; reports a wrong type and returns nil otherwise.
     /// With `nullIsEmpty`, a null value (`control:` with nothing under it) reads as an empty mapping.
     /// `location` is where the mapping is said to be (a section's key; by default the mapping's first key).
+    /// With `recordsValueLocations` false, the context does not learn where the values are
+    /// (`LoadContext.valueLocation(for:)`): for the many small mappings of big lists (SAs).
     init?(_ node: Node, key: String, known: [String], context: LoadContext, location: SourceLocation? = nil,
-          nullIsEmpty: Bool = false, unknownKeyMessage: (String) -> String? = { _ in nil }) {
+          nullIsEmpty: Bool = false, recordsValueLocations: Bool = true,
+          unknownKeyMessage: (String) -> String? = { _ in nil }) {
         self.key = key
         self.context = context
         self.location = location ?? context.location(of: node)
@@ -25,7 +28,7 @@ struct MappingReader {
             let _: Int? = NodeReader(context: context).typeError(node, key: key, expected: "a mapping")
             return nil
         }
-        var firstLines: [String: Int] = [:]
+        var unknownLines: [String: Int] = [:]
         for (keyNode, value) in mapping {
             guard let scalar = keyNode.scalar, !NodeReader.isNull(scalar) else {
                 context.report(.wrongType, at: context.location(of: keyNode), key: key,
@@ -33,22 +36,21 @@ struct MappingReader {
                 continue
             }
             let name = scalar.string
-            let path = keyPath(key, name)
             let at = context.location(of: keyNode)
-            if let first = firstLines[name] {
-                context.report(.duplicateKey, at: at, key: path, "duplicate key '\(name)' (first given on line \(first))")
+            if let first = keyLocations[name]?.line ?? unknownLines[name] {
+                context.report(.duplicateKey, at: at, key: keyPath(key, name), "duplicate key '\(name)' (first given on line \(first))")
                 continue
             }
-            firstLines[name] = at.line
             guard known.contains(name) else {
+                unknownLines[name] = at.line
                 let message = unknownKeyMessage(name)
                     ?? Suggestion.unknownKeyMessage(name, known: known)
-                context.report(.unknownKey, at: at, key: path, message)
+                context.report(.unknownKey, at: at, key: keyPath(key, name), message)
                 continue
             }
             values[name] = value
             keyLocations[name] = at
-            context.recordValueLocation(context.location(of: value), for: path)
+            if recordsValueLocations { context.recordValueLocation(context.location(of: value), for: keyPath(key, name)) }
         }
     }
 

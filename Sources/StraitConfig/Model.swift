@@ -99,23 +99,48 @@ public struct StaticRoute: Sendable {
 public struct StraitConfig: Sendable {
     /// The file's path, or `<embedded default>`.
     public var source: String
-    /// The exact text that was loaded.
+    /// The exact text that was loaded. It holds the ESP keys of `ipsec.sas`: show and log
+    /// `redactedText` instead.
     public var text: String
+    /// `text` with the value of every `key:` under `ipsec.sas` replaced by `<redacted>`
+    /// (line numbers unchanged): what `show config` returns.
+    public var redactedText: String
     public var fastPath: FastPathSettings
     public var control: ControlSettings
     public var ports: [PortConfig]
     public var routes: [StaticRoute]
+    public var ipsec: IPsecConfig
 
+    /// `redactedText` is computed from `text` when not given.
     public init(source: String, text: String, fastPath: FastPathSettings, control: ControlSettings,
-                ports: [PortConfig], routes: [StaticRoute]) {
+                ports: [PortConfig], routes: [StaticRoute], ipsec: IPsecConfig = IPsecConfig(),
+                redactedText: String? = nil) {
         self.source = source
         self.text = text
+        self.redactedText = redactedText ?? Redaction.redact(text)
         self.fastPath = fastPath
         self.control = control
         self.ports = ports
         self.routes = routes
+        self.ipsec = ipsec
     }
 
     /// The port called `name`, if any.
     public func port(named name: String) -> PortConfig? { ports.first { $0.name == name } }
+}
+
+/// A config prints without its text, and mirrors (`dump`) with the redacted text in its
+/// place, so printing or dumping a config cannot leak an ESP key.
+extension StraitConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "StraitConfig(source: \(source), instance: \(fastPath.instance), ports: \(ports.count), routes: \(routes.count), "
+            + "SAs: \(ipsec.sas.count), policies: \(ipsec.policies.count), tunnel routes: \(ipsec.tunnelRoutes.count))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["source": source, "text": redactedText, "fastPath": fastPath, "control": control,
+                                "ports": ports, "routes": routes, "ipsec": ipsec], displayStyle: .struct)
+    }
 }

@@ -58,7 +58,11 @@ struct NodeReader {
     }
 
     static func isNull(_ scalar: Node.Scalar) -> Bool {
-        (scalar.style == .plain || scalar.style == .any) && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+        guard scalar.style == .plain || scalar.style == .any else { return false }
+        switch scalar.string {
+        case "", "~", "null", "Null", "NULL": return true
+        default: return false
+        }
     }
 
     /// `0`, `42`, `-7`; no sign `+`, no leading zeros (YAML 1.1 reads those as octal), no `_`.

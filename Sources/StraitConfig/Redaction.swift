@@ -1,0 +1,72 @@
+import Yams
+
+/// Takes the ESP keys out of a config text, for `show config` and anything else that shows it.
+///
+/// The value of every `key:` under `ipsec.sas` (plain, quoted or block, on one line or several)
+/// becomes `<redacted>`; lines keep their numbers, so error lines still point at the right place.
+/// Then, as a safety net, any run of 32 or more hex digits anywhere (a commented-out old key,
+/// a key under a misspelt name) is replaced as well.
+public enum Redaction {
+    public static let placeholder = "<redacted>"
+    /// Hex runs at least this long are taken for key material (the shortest key, aes128, is 40 digits).
+    static let hexRunThreshold = 32
+
+    /// Where a key's value is: the SA's mapping (a `{` there makes it a flow mapping), the
+    /// `key` token (whose column is the mapping's indentation in a block mapping) and the value
+    /// node, all as Yams marks (1-based line and character column).
+    struct Site: Hashable {
+        var mappingLine: Int, mappingColumn: Int
+        var keyLine: Int, keyColumn: Int
+        var valueLine: Int, valueColumn: Int
+    }
+
+    /// Parses `text` to find the keys. A text that is not YAML is redacted line by line
+    /// (everything after a `key:` and the lines indented under it).
+    public static func redact(_ text: String) -> String {
+        let document: Node?
+        do {
+            document = try Yams.compose(yaml: text)
+        } catch {
+            return redact(text, sites: nil)
+        }
+        return redact(text, sites: document.map(sites(in:)) ?? [])
+    }
+
+    /// The `key` values of `ipsec.sas` in a parsed document.
+    static func sites(in document: Node) -> [Site] {
+        guard let sas = document.mapping?["ipsec"]?.mapping?["sas"]?.sequence else { return [] }
+        return sas.compactMap { item in
+            guard let mapping = item.mapping, let m = item.mark, let k = pair(mapping)?.key.mark,
+                  let v = pair(mapping)?.value.mark else { return nil }
+            return Site(mappingLine: m.line, mappingColumn: m.column, keyLine: k.line, keyColumn: k.column,
+                        valueLine: v.line, valueColumn: v.column)
+        }
+    }
+
+    private static func pair(_ mapping: Node.Mapping) -> (key: Node, value: Node)? {
+        mapping.first { $0.key.scalar?.string == "key" }
+    }
+
+    /// `text` with every run of 32 or more hex digits replaced (error messages and key paths).
+    static func scrub(_ text: String) -> String {
+        guard text.utf8.count >= hexRunThreshold else { return text }
+        var scanner = TextScanner(text)
+        scanner.replaceHexRuns(minimumLength: hexRunThreshold, with: Array(placeholder.utf8))
+        return String(decoding: scanner.bytes, as: UTF8.self)
+    }
+
+    /// Redacts the values at `sites` (nil: not known, redact line by line), then hex runs.
+    static func redact(_ text: String, sites: [Site]?) -> String {
+        var scanner = TextScanner(text)
+        let spans: [TextScanner.Span]
+        if let sites {
+            spans = Set(sites).sorted { ($0.valueLine, $0.valueColumn) < ($1.valueLine, $1.valueColumn) }
+                .compactMap { scanner.valueSpan($0) }
+        } else {
+            spans = scanner.keyLineSpans()
+        }
+        scanner.replace(spans, with: Array(placeholder.utf8))
+        scanner.replaceHexRuns(minimumLength: hexRunThreshold, with: Array(placeholder.utf8))
+        return String(decoding: scanner.bytes, as: UTF8.self)
+    }
+}
