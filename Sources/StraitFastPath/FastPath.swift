@@ -88,7 +88,8 @@ public final class FastPath: @unchecked Sendable {
 
     // MARK: Tables
 
-    public enum NextHopType: Sendable { case gateway(IPAddress), connected, local, kernel, blackhole }
+    /// `tunnel`: encrypt with an outbound SA (route-based VPN, see FastPath+IPsec.swift).
+    public enum NextHopType: Sendable { case gateway(IPAddress), connected, local, kernel, blackhole, tunnel(sa: Int) }
 
     public func addRoute(_ prefix: IPPrefix, _ type: NextHopType, port: Int?) throws {
         var p = Self.ip(prefix.network.address)
@@ -100,6 +101,10 @@ public final class FastPath: @unchecked Sendable {
         case .local: t = FP_NH_LOCAL
         case .kernel: t = FP_NH_KERNEL
         case .blackhole: t = FP_NH_BLACKHOLE
+        case .tunnel(let sa):
+            let rc = lock.withLock { fp_route_add_tunnel(&p, UInt8(prefix.length), Int32(clamping: sa)) }
+            if rc != 0 { throw Error(message: "tunnel route \(prefix) into SA \(sa): \(Self.errnoText(rc))") }
+            return
         }
         let rc = lock.withLock { fp_route_add(&p, UInt8(prefix.length), t, &gw, Int32(port ?? -1)) }
         if rc != 0 { throw Error(message: "route \(prefix): \(Self.errnoText(rc))") }
@@ -130,6 +135,7 @@ public final class FastPath: @unchecked Sendable {
         case FP_NH_CONNECTED: type = .connected
         case FP_NH_LOCAL: type = .local
         case FP_NH_KERNEL: type = .kernel
+        case FP_NH_TUNNEL: type = .tunnel(sa: Int(r.sa))
         default: type = .blackhole
         }
         return RouteLookup(type: type, port: Int(r.port))
