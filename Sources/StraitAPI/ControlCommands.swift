@@ -15,10 +15,12 @@ public enum ControlCommands {
     public static let showNeighbors = ControlCommand<[NeighborReport]>(["show", "neighbors"])
     public static let showConfig = ControlCommand<ConfigReport>(["show", "config"])
     public static let showVersion = ControlCommand<VersionReport>(["show", "version"])
+    public static let showIPsecSAs = ControlCommand<[SAReport]>(["show", "ipsec", "sa"])
+    public static let showIPsecSPD = ControlCommand<[PolicyReport]>(["show", "ipsec", "spd"])
 
     /// The words of every command above.
     public static let all: [[String]] = [
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
-        showNeighbors.words, showConfig.words, showVersion.words,
+        showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
     ]
 }

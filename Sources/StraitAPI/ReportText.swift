@@ -72,7 +72,7 @@ public enum ReportText {
 
     public static func routes(_ routes: [RouteReport]) -> String {
         var t = TextTable([.init("PREFIX"), .init("TYPE"), .init("VIA"), .init("PORT")])
-        for r in routes { t.add([r.prefix, r.type, r.via ?? "-", r.port ?? "-"]) }
+        for r in routes { t.add([r.prefix, r.type, r.via ?? r.sa.map { "sa \($0)" } ?? "-", r.port ?? "-"]) }
         return t.render()
     }
 

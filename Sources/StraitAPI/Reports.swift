@@ -87,13 +87,15 @@ public struct StatsReport: Codable, Sendable, Equatable {
 /// `show routes`: one route of the fast-path FIB.
 public struct RouteReport: Codable, Sendable, Equatable {
     public var prefix: String
-    /// `gateway`, `connected`, `local`, `kernel` or `blackhole`.
+    /// `gateway`, `connected`, `local`, `kernel`, `blackhole` or `tunnel`.
     public var type: String
     public var via: String?
     public var port: String?
+    /// `tunnel`: the outbound SA (`ipsec.tunnel-routes`).
+    public var sa: String?
 
-    public init(prefix: String, type: String, via: String? = nil, port: String? = nil) {
-        self.prefix = prefix; self.type = type; self.via = via; self.port = port
+    public init(prefix: String, type: String, via: String? = nil, port: String? = nil, sa: String? = nil) {
+        self.prefix = prefix; self.type = type; self.via = via; self.port = port; self.sa = sa
     }
 }
 
@@ -152,4 +154,6 @@ public enum RouteType {
     public static let local = "local"
     public static let kernel = "kernel"
     public static let blackhole = "blackhole"
+    /// Into an outbound ESP SA (route-based VPN).
+    public static let tunnel = "tunnel"
 }

@@ -57,7 +57,8 @@ struct GlobalOptions: ParsableArguments {
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the daemon's state.",
-        subcommands: [Ports.self, Lcores.self, Stats.self, Routes.self, Neighbors.self, Config.self, Version.self]
+        subcommands: [Ports.self, Lcores.self, Stats.self, Routes.self, Neighbors.self, Config.self, Version.self,
+                      IPsec.self]
     )
 
     struct Ports: ParsableCommand {
@@ -96,7 +97,7 @@ struct Show: ParsableCommand {
     }
 
     struct Config: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The configuration the daemon runs with.")
+        static let configuration = CommandConfiguration(abstract: "The configuration the daemon runs with (ESP keys redacted).")
         @OptionGroup var global: GlobalOptions
         func run() throws { try global.run(ControlCommands.showConfig, render: ReportText.config) }
     }
@@ -105,5 +106,25 @@ struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Daemon version, instance, uptime and DPDK version.")
         @OptionGroup var global: GlobalOptions
         func run() throws { try global.run(ControlCommands.showVersion, render: ReportText.version) }
+    }
+
+    struct IPsec: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ipsec", abstract: "IPsec ESP: security associations and policies.",
+            subcommands: [SA.self, SPD.self])
+
+        struct SA: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "sa", abstract: "ESP SAs: SPI, peers, selectors, state, packets, replay and auth failures.")
+            @OptionGroup var global: GlobalOptions
+            func run() throws { try global.run(ControlCommands.showIPsecSAs, render: ReportText.ipsecSAs) }
+        }
+
+        struct SPD: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "spd", abstract: "Outbound policies (SPD), their SAs and matches.")
+            @OptionGroup var global: GlobalOptions
+            func run() throws { try global.run(ControlCommands.showIPsecSPD, render: ReportText.ipsecPolicies) }
+        }
     }
 }

@@ -58,6 +58,22 @@ enum Fixtures {
     static let config = ConfigReport(source: "/etc/strait/strait.yaml",
                                      text: "ports:\n  lan01:\n    device: \"0000:3b:00.0\" # \\ \u{e9}\n")
     static let version = VersionReport(version: "0.1.0", instance: "strait", uptimeSeconds: 93784.25, dpdk: "DPDK 22.11.4")
+    static let ipsecSAs = [
+        SAReport(name: "site1-out", direction: "out", spi: "0x00001001", local: "192.0.2.1", remote: "192.0.2.2",
+                 encap: "udp", udpPorts: [4500, 4500], algorithm: "aes128-gcm16", esn: true, replayWindow: 0,
+                 localTS: "10.1.0.0/24", remoteTS: "10.2.0.0/24", active: true, expired: false,
+                 packets: 1200, bytes: 1_500_000, seq: UInt64(UInt32.max) + 5),
+        SAReport(name: "site1-in", direction: "in", spi: "0x00002001", local: "192.0.2.1", remote: "192.0.2.2",
+                 encap: "none", algorithm: "aes256-gcm8", esn: false, replayWindow: 4096,
+                 localTS: "fd00:1::/64", remoteTS: "fd00:2::/64", active: false, expired: true,
+                 packets: 7, bytes: 700, replayDrops: 3, authFailures: UInt64.max, policyMismatches: 1, replayTop: 42),
+    ]
+    static let ipsecPolicies = [
+        PolicyReport(index: 0, localTS: "10.1.0.0/24", remoteTS: "10.2.0.0/24", protocol: "tcp", ports: "*:443",
+                     priority: 10, action: "protect", sa: "site1-out", matches: 99),
+        PolicyReport(index: 1, localTS: "0.0.0.0/0", remoteTS: "10.9.0.0/16", protocol: "any", ports: "*:*",
+                     priority: 100, action: "discard"),
+    ]
 }
 
 extension ControlServer {
@@ -71,6 +87,8 @@ extension ControlServer {
         server.register(ControlCommands.showNeighbors) { _ in Fixtures.neighbors }
         server.register(ControlCommands.showConfig) { _ in Fixtures.config }
         server.register(ControlCommands.showVersion) { _ in Fixtures.version }
+        server.register(ControlCommands.showIPsecSAs) { _ in Fixtures.ipsecSAs }
+        server.register(ControlCommands.showIPsecSPD) { _ in Fixtures.ipsecPolicies }
         return server
     }
 }
