@@ -12,16 +12,20 @@ import StraitNetlink
 /// takes them down in reverse.
 ///
 ///   config -> fast path (EAL, ports, mirrors, workers) -> kernel side of the mirrors
-///          -> netlink mirror (initial dump, then events) -> control socket
+///          -> netlink mirror (initial dump, then events) -> IPsec (UDP port, SAs, policies,
+///          tunnel routes; the event monitor) -> control socket
 public final class Daemon {
     public struct StartupError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    private let config: StraitConfig
+    /// The config; after the SAs are installed, without its keys (`text` is the redacted text).
+    private var config: StraitConfig
     private var logger: Logger
     private var fastPath: FastPath?
+    private var kernel: KernelConfigurator?
     private var netlink: NetlinkSync?
+    private var ipsecEvents: IPsecEventMonitor?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
     private let started = Date()
@@ -46,12 +50,13 @@ public final class Daemon {
         do {
             let kernel = try KernelConfigurator()
             try KernelSetup(config: config, logger: logger).apply(using: kernel)
+            self.kernel = kernel
         } catch {
             stop()
             throw StartupError(description: "\(error)")
         }
 
-        let fib = FibApplier(fastPath: fp, logger: logger)
+        let fib = FibApplier(fastPath: fp, logger: logger, tunnelPrefixes: Set(config.ipsec.tunnelRoutes.map(\.prefix)))
         let mirrors = Dictionary(uniqueKeysWithValues: fp.ports.map { ($0.config.name, $0.handle) })
         let sync = NetlinkSync(mirrors: mirrors, sink: { fib.apply($0) }, logger: logger)
         do {
@@ -63,6 +68,20 @@ public final class Daemon {
         netlink = sync
         logger.info("kernel tables mirrored: \(fib.snapshot().routes.count) routes, \(fib.snapshot().neighbors.count) neighbours")
 
+        let ipsec: IPsecState
+        do {
+            ipsec = try IPsecInstaller.install(config.ipsec, on: fp, logger: logger)
+        } catch {
+            stop()
+            throw StartupError(description: "\(error)")
+        }
+        // The keys now live only in the fast path's expanded form: keep none here.
+        config.ipsec = config.ipsec.withoutKeys
+        config.text = config.redactedText
+        let monitor = IPsecEventMonitor(fastPath: fp, kernel: kernel, state: ipsec, logger: logger)
+        monitor.start()
+        ipsecEvents = monitor
+
         let load = LcoreLoad()
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "strait.sampler"))
         timer.schedule(deadline: .now() + 1, repeating: 1)
@@ -70,7 +89,7 @@ public final class Daemon {
         timer.resume()
         sampler = timer
 
-        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started)
+        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started, ipsec: ipsec)
         let server = ControlServer(socketPath: config.control.socketPath, logger: logger)
         server.register(ControlCommands.showPorts) { _ in reports.ports() }
         server.register(ControlCommands.showLcores) { _ in reports.lcores() }
@@ -79,6 +98,8 @@ public final class Daemon {
         server.register(ControlCommands.showNeighbors) { _ in reports.neighbors() }
         server.register(ControlCommands.showConfig) { _ in reports.configReport() }
         server.register(ControlCommands.showVersion) { _ in reports.version() }
+        server.register(ControlCommands.showIPsecSAs) { _ in reports.ipsecSAs() }
+        server.register(ControlCommands.showIPsecSPD) { _ in reports.ipsecPolicies() }
         do {
             try server.start()
         } catch {
@@ -95,8 +116,11 @@ public final class Daemon {
         control = nil
         sampler?.cancel()
         sampler = nil
+        ipsecEvents?.stop()
+        ipsecEvents = nil
         netlink?.stop()
         netlink = nil
+        kernel = nil
         fastPath?.shutdown()   // workers stop, ports close, mirrors go away
         fastPath = nil
     }

@@ -5,17 +5,22 @@ import StraitNetlink
 
 /// Applies the kernel-mirror operations (from netlink) to the fast path's tables, and keeps
 /// what was applied for `show routes` / `show neighbors`.
+///
+/// The prefixes of tunnel routes (`ipsec.tunnel-routes`) belong to the IPsec config: a kernel
+/// route to the same prefix (FRR, `ip route`) neither replaces nor deletes them.
 final class FibApplier: @unchecked Sendable {
     private let fastPath: FastPath
     private let logger: Logger
+    private let tunnelPrefixes: Set<IPPrefix>
     private let lock = NSLockish()
     private(set) var routes: [IPPrefix: NextHop] = [:]
     private(set) var neighbors: [NeighborKey: MACAddress] = [:]
     private(set) var failures: UInt64 = 0
 
-    init(fastPath: FastPath, logger: Logger) {
+    init(fastPath: FastPath, logger: Logger, tunnelPrefixes: Set<IPPrefix> = []) {
         self.fastPath = fastPath
         self.logger = logger
+        self.tunnelPrefixes = tunnelPrefixes
     }
 
     func apply(_ operations: [FibOperation]) {
@@ -25,6 +30,15 @@ final class FibApplier: @unchecked Sendable {
     }
 
     private func apply(_ op: FibOperation) {
+        switch op {
+        case .addRoute(let prefix, _), .deleteRoute(let prefix):
+            if tunnelPrefixes.contains(prefix) {
+                logger.info("fast path: kept the tunnel route to \(prefix); the kernel's '\(op)' is not applied")
+                return
+            }
+        default:
+            break
+        }
         do {
             switch op {
             case .addRoute(let prefix, let nextHop):

@@ -12,6 +12,7 @@ struct ReportBuilder {
     var fib: FibApplier
     var load: LcoreLoad
     var started: Date
+    var ipsec: IPsecState
 
     func ports() -> [PortReport] {
         fastPath.portStats().map { p in
@@ -44,8 +45,13 @@ struct ReportBuilder {
         })
     }
 
+    /// The routes netlink brought in, and the tunnel routes, in prefix order.
     func routes() -> [RouteReport] {
-        fib.snapshot().routes.sorted { Self.order($0.key, $1.key) }.map { prefix, nh in
+        let tunnels = Dictionary(config.ipsec.tunnelRoutes.map { ($0.prefix, $0.sa) }, uniquingKeysWith: { a, _ in a })
+        let mirrored = fib.snapshot().routes.filter { tunnels[$0.key] == nil }
+        let all: [(IPPrefix, NextHop?)] = mirrored.map { ($0.key, $0.value) } + tunnels.keys.map { ($0, nil) }
+        return all.sorted { Self.order($0.0, $1.0) }.map { prefix, nh in
+            guard let nh else { return RouteReport(prefix: prefix.description, type: RouteType.tunnel, sa: tunnels[prefix]) }
             switch nh {
             case .gateway(let gw, let port):
                 return RouteReport(prefix: prefix.description, type: "gateway", via: gw.description, port: name(port))
@@ -67,7 +73,8 @@ struct ReportBuilder {
             .map { NeighborReport(address: $0.key.address.description, mac: $0.value.description, port: name($0.key.port)) }
     }
 
-    func configReport() -> ConfigReport { ConfigReport(source: config.source, text: config.text) }
+    /// The config text with every ESP key replaced by `<redacted>`.
+    func configReport() -> ConfigReport { ConfigReport(source: config.source, text: config.redactedText) }
 
     func version() -> VersionReport {
         VersionReport(version: StraitVersion.string, instance: config.fastPath.instance,
