@@ -44,6 +44,7 @@
 	_(DROP_ESP_POLICY,  DROP,      "esp-policy-mismatch", "inner addresses outside the SA's traffic selectors") \
 	_(DROP_ESP_SEQ_END, DROP,      "esp-seq-exhausted", "outbound SA ran out of sequence numbers")     \
 	_(DROP_ESP_NO_ROOM, DROP,      "esp-no-room",       "no head or tail room to add ESP")             \
+	_(DROP_ESP_TOO_BIG, DROP,      "esp-too-big",       "bigger than the tunnel MTU (ICMP fragmentation-needed sent when DF is set)") \
 	_(DROP_SPD_DISCARD, DROP,      "spd-discard",       "a discard policy matched")                   \
 	_(DROP_RESOLVING,   DROP,      "resolving",         "own packet's next hop not resolved yet: the kernel was asked to resolve it")
 

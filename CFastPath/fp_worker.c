@@ -179,13 +179,80 @@ static inline uint32_t esp_offset(const uint8_t *l3)
 	return (p[0] | p[1] | p[2] | p[3]) ? ihl + 8 : 0;
 }
 
+/*
+ * The largest inner packet an SA can carry without its outer packet exceeding the MTU of
+ * the port the outer route leaves by: ESP adds outer IPv4, UDP, SPI, sequence number, IV,
+ * up to 3 bytes of padding, the trailer and the ICV.
+ */
+static inline uint32_t tunnel_mtu(struct fp_main *fp, const struct fp_sa *sa)
+{
+	uint32_t dst = (uint32_t)sa->tun_remote[0] << 24 | (uint32_t)sa->tun_remote[1] << 16 |
+	               (uint32_t)sa->tun_remote[2] << 8 | sa->tun_remote[3];
+	uint32_t idx;
+	if (rte_lpm_lookup(fp->t.lpm4, dst, &idx) != 0)
+		idx = __atomic_load_n(&fp->t.default4, __ATOMIC_ACQUIRE);
+	uint32_t mtu = RTE_ETHER_MTU;
+	if (idx != FP_NH_NONE_IDX && idx < FP_NH_MAX) {
+		const struct fp_nexthop *nh = &fp->t.nh[idx];
+		if (nh->type == FP_NH_GATEWAY || nh->type == FP_NH_CONNECTED)
+			mtu = fp->port_rt[nh->port].mtu;
+	}
+	uint32_t overhead = FP_IPV4_MIN_HLEN + ((sa->flags & FP_SA_F_UDP) ? 8 : 0) + 8 + 8 + 3 + 2 + sa->icv_len;
+	return mtu > overhead ? mtu - overhead : 0;
+}
+
+/*
+ * Turn a too-big IPv4 packet (at its Ethernet header) into the ICMP "fragmentation needed"
+ * (RFC 792, RFC 1191 next-hop MTU) that tells its sender the tunnel's MTU, in place: the
+ * error carries the original IP header and 8 bytes of its payload. Sent from the tunnel's
+ * local address. Returns 0 when the mbuf now holds the ICMP packet.
+ */
+static int icmp_frag_needed(struct rte_mbuf *m, const struct fp_sa *sa, uint32_t mtu)
+{
+	uint8_t *orig = rte_pktmbuf_mtod_offset(m, uint8_t *, FP_ETH_HLEN);
+	uint32_t ihl = (uint32_t)(orig[0] & 0x0f) * 4, quote = ihl + 8;
+	if ((orig[6] & 0x1f) || orig[7] || orig[9] == 1)   /* not for fragments or ICMP (RFC 1122) */
+		return -1;
+	uint8_t head[FP_IPV4_MIN_HLEN + 8];
+	uint8_t *ip = head, *icmp = head + FP_IPV4_MIN_HLEN;
+	memset(head, 0, sizeof(head));
+	ip[0] = 0x45;
+	uint16_t total = (uint16_t)(sizeof(head) + quote);
+	ip[2] = (uint8_t)(total >> 8);
+	ip[3] = (uint8_t)total;
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, sa->tun_local, 4);
+	memcpy(ip + 16, orig + 12, 4);
+	icmp[0] = 3;                               /* destination unreachable */
+	icmp[1] = 4;                               /* fragmentation needed and DF set */
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	if (!rte_pktmbuf_prepend(m, sizeof(head)))
+		return -1;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (FP_ETH_HLEN + sizeof(head) + quote)));
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	memmove(eth, eth + sizeof(head), FP_ETH_HLEN);      /* Ethernet header back in front */
+	memcpy(eth + FP_ETH_HLEN, head, sizeof(head));
+	uint8_t *nip = eth + FP_ETH_HLEN, *nicmp = nip + FP_IPV4_MIN_HLEN;
+	uint16_t ck = fp_ipv4_header_checksum(nip, FP_IPV4_MIN_HLEN);
+	nip[10] = (uint8_t)(ck >> 8);
+	nip[11] = (uint8_t)ck;
+	ck = fp_csum_fold(fp_csum_add(0, nicmp, 8 + quote));
+	nicmp[2] = (uint8_t)(ck >> 8);
+	nicmp[3] = (uint8_t)ck;
+	eth[12] = 0x08;
+	eth[13] = 0x00;
+	return 0;
+}
+
 /* Encrypt packets (at their Ethernet header) with their SAs, then route the outer packets. */
 static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f,
                          const uint32_t *sa_idx, uint16_t n)
 {
-	struct fp_fwd outer[FP_BURST];
+	struct fp_fwd outer[FP_BURST], icmp[FP_BURST];
 	struct fp_sa *sas[FP_BURST];
-	uint16_t k = 0;
+	uint16_t k = 0, ni = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		sas[i] = fp_sa_get(sa_idx[i]);
 		if (i < FP_SA_PREFETCH && sas[i])
@@ -198,6 +265,19 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
 			fp_sa_prefetch(sas[i + FP_SA_PREFETCH]);
 		int rc = FP_CTR_DROP_ESP_INACTIVE;
 		if (likely(sa)) {
+			const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETH_HLEN);
+			uint32_t len = (l3[0] >> 4) == 4 ? fp_rd16(l3 + 2) : (uint32_t)fp_rd16(l3 + 4) + FP_IPV6_HLEN;
+			uint32_t mtu = tunnel_mtu(fp, sa);
+			if (unlikely(len > mtu)) {
+				/* IPv4 with DF: tell the sender (path MTU discovery). Otherwise drop:
+				 * fragmenting before encryption is not done yet. */
+				count(w, FP_CTR_DROP_ESP_TOO_BIG);
+				if ((l3[0] >> 4) == 4 && (l3[6] & 0x40) && icmp_frag_needed(m, sa, mtu) == 0)
+					icmp[ni++] = (struct fp_fwd){ m, 0, 0 };
+				else
+					rte_pktmbuf_free(m);
+				continue;
+			}
 			rte_pktmbuf_adj(m, FP_ETH_HLEN);
 			rc = fp_esp_encrypt(w->imb, sa, m);
 		}
@@ -214,6 +294,8 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
 	}
 	if (k)
 		forward_v4(fp, w, in_port, outer, k, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
+	if (ni)
+		forward_v4(fp, w, in_port, icmp, ni, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
 }
 
 /* Decrypt ESP for us and forward what was inside (never decapsulating twice). */
