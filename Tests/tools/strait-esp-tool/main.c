@@ -3,12 +3,14 @@
  * Used by the interop tests (scapy builds and checks the other side) and the fuzz seeds.
  *
  *   strait-esp-tool encap|decap --spi HEX --key HEX [--icv 16] [--esn] [--udp]
- *       [--window N] [--seq N] [--top N] --local A --remote B --ts-local P --ts-remote P
+ *       [--window N] [--seq N] [--top N] [--soft-packets N] [--hard-packets N]
+ *       [--soft-bytes N] [--hard-bytes N] --local A --remote B --ts-local P --ts-remote P
  *
  * stdin: one IP packet per line, in hex. stdout: per line, the resulting packet in hex, or
  * "DROP <counter>". --seq sets the outbound SA's last sequence number; --top the inbound
  * SA's replay window edge (both through the HA hooks). The key is RFC 4106 keying
- * material: key bytes followed by the 4-byte salt.
+ * material: key bytes followed by the 4-byte salt. Lifetime events the fast path raises
+ * are printed to stderr as "EVENT <type> spi=0x...", after the line that caused them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +82,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--window")) sa.replay_window = (uint32_t)atoi(v);
 		else if (!strcmp(a, "--seq")) { seq = strtoull(v, NULL, 0); have_seq = 1; }
 		else if (!strcmp(a, "--top")) { top = strtoull(v, NULL, 0); have_top = 1; }
+		else if (!strcmp(a, "--soft-packets")) sa.soft_packets = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--hard-packets")) sa.hard_packets = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--soft-bytes")) sa.soft_bytes = strtoull(v, NULL, 0);
+		else if (!strcmp(a, "--hard-bytes")) sa.hard_bytes = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--local")) parse_ip(v, &sa.tunnel_local, NULL);
 		else if (!strcmp(a, "--remote")) parse_ip(v, &sa.tunnel_remote, NULL);
 		else if (!strcmp(a, "--ts-local")) parse_ip(v, &sa.ts_local, &sa.ts_local_len);
@@ -151,6 +157,11 @@ int main(int argc, char **argv)
 			printf("\n");
 		}
 		fflush(stdout);
+		fp_ipsec_event_t ev[8];
+		static const char *names[] = { "", "soft-expired", "hard-expired", "seq-exhausted", "unknown-spi", "resolve" };
+		int ne = fp_ipsec_events(ev, 8);
+		for (int e = 0; e < ne; e++)
+			fprintf(stderr, "EVENT %s spi=0x%08x\n", ev[e].type <= 5 ? names[ev[e].type] : "?", ev[e].spi);
 	}
 	fp_sa_del(h);
 	fp_shutdown();
