@@ -4,27 +4,15 @@ import StraitCore
 import XCTest
 
 /// FIB/LPM, nexthops and neighbours through the C API, on a real EAL with two null ports
-/// (no workers: the tables are the subject here, the lab covers forwarding).
+/// (no workers: the tables are the subject here, the lab covers forwarding). EAL itself is
+/// shared by all test classes (FastPathTestEAL).
 final class TablesTests: XCTestCase {
     static var ports: [Int32] = []
 
     override class func setUp() {
         super.setUp()
-        guard ports.isEmpty else { return }
-        var c = fp_config_t()
-        withUnsafeMutableBytes(of: &c.instance) { raw in
-            for (i, b) in "strait-unit-\(getpid())".utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
-        }
-        c.control_cpu = 0
-        c.n_workers = 0
-        c.nb_mbuf = 2048
-        c.mbuf_cache = 64
-        c.memory_mb = 512
+        guard ports.isEmpty, FastPathTestEAL.up() else { return }
         var err = [CChar](repeating: 0, count: Int(FP_ERR_LEN))
-        guard fp_init(&c, &err, err.count) == 0 else {
-            XCTFail("fp_init: \(String(cString: err))")
-            return
-        }
         for name in ["p0", "p1"] {
             var pc = fp_port_config_t()
             withUnsafeMutableBytes(of: &pc.name) { raw in for (i, b) in name.utf8.enumerated() { raw[i] = b } }
@@ -35,11 +23,6 @@ final class TablesTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(h, 0, String(cString: err))
             ports.append(h)
         }
-    }
-
-    override class func tearDown() {
-        fp_shutdown()   // releases EAL and removes its runtime directory
-        super.tearDown()
     }
 
     private func ip(_ text: String) -> fp_ip_t {
