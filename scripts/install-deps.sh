@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
 	pkg-config dpdk dpdk-dev libdpdk-dev libnuma-dev libssl-dev libipsec-mb-dev
-	iproute2 iputils-ping ethtool iperf3 tcpdump tshark python3 python3-scapy procps
+	iproute2 iputils-ping ethtool iperf3 tcpdump tshark python3 python3-scapy python3-cryptography procps
 )
 missing=()
 for p in "${packages[@]}"; do
