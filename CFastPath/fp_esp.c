@@ -220,7 +220,7 @@ int fp_esp_decrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m, uint32_t 
 		return FP_CTR_DROP_ESP_SHORT;
 
 	int esn = !!(sa->flags & FP_SA_F_ESN);
-	uint64_t seq = fp_esn_infer(sa->top, sa->window, rd32(esp + 4), esn);
+	uint64_t seq = fp_esn_infer(sa->top, sa->window ? sa->window : FP_SA_MAX_WINDOW, rd32(esp + 4), esn);
 	if (fp_replay_check(sa, seq)) {
 		__atomic_add_fetch(&sa->replay_drops, 1, __ATOMIC_RELAXED);
 		return FP_CTR_DROP_ESP_REPLAY;

@@ -446,7 +446,7 @@ static int copy_out(struct rte_mbuf *m, uint8_t *out, uint32_t cap)
 {
 	uint32_t n = rte_pktmbuf_pkt_len(m);
 	if (n > cap)
-		return -ENOSPC;
+		return -FP_CTR_DROP_ESP_NO_ROOM;
 	memcpy(out, rte_pktmbuf_mtod(m, uint8_t *), n);
 	return (int)n;
 }
@@ -474,17 +474,9 @@ int fp_esp_decap_buffer(const uint8_t *outer, uint32_t len, uint8_t *inner, uint
 	*sa_out = -1;
 	if (len > 1600 || fp_ipv4_check(outer, len) != FP_HDR_OK)
 		return -FP_CTR_DROP_IP4_HDR;
-	uint32_t ihl = (uint32_t)(outer[0] & 0x0f) * 4, off;
-	if (outer[9] == 50) {
-		off = ihl;
-	} else if (outer[9] == 17 && fp_rd16(outer + 2) >= ihl + 8 + 4) {
-		off = ihl + 8;
-		static const uint8_t non_esp_marker[4];
-		if (memcmp(outer + off, non_esp_marker, 4) == 0)
-			return -FP_CTR_EXC_LOCAL;        /* IKE: the kernel's */
-	} else {
+	uint32_t off = fp_esp_offset(outer);      /* the workers' classifier */
+	if (!off)
 		return -FP_CTR_EXC_LOCAL;
-	}
 	struct rte_mbuf *m = mbuf_from(outer, len);
 	if (!m)
 		return -FP_CTR_DROP_ESP_NO_ROOM;

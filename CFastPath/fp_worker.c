@@ -162,23 +162,6 @@ static inline enum fp_class classify(const struct fp_port_rt *in, struct rte_mbu
 static void forward_v4(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage);
 static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f, uint16_t n, int stage);
 
-/* ESP for us: protocol 50, or UDP to 4500 (or the configured port) whose first four
- * payload bytes are not the non-ESP marker (those are IKE, and 1-byte NAT keepalives:
- * the kernel's). Returns the ESP header's offset from the IP header, or 0. */
-static inline uint32_t esp_offset(const uint8_t *l3)
-{
-	uint32_t ihl = (uint32_t)(l3[0] & 0x0f) * 4, total = fp_rd16(l3 + 2);
-	if (l3[9] == 50)
-		return ihl;
-	if (l3[9] != 17 || total < ihl + 8 + 4)
-		return 0;
-	uint16_t dport = fp_rd16(l3 + ihl + 2), extra = fp_ipsec()->udp_port;
-	if (dport != FP_ESP_DEFAULT_UDP_PORT && (!extra || dport != extra))
-		return 0;
-	const uint8_t *p = l3 + ihl + 8;
-	return (p[0] | p[1] | p[2] | p[3]) ? ihl + 8 : 0;
-}
-
 /*
  * The largest inner packet an SA can carry without its outer packet exceeding the MTU of
  * the port the outer route leaves by: ESP adds outer IPv4, UDP, SPI, sequence number, IV,
@@ -376,7 +359,7 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		case FP_NH_TUNNEL:
 			break;
 		case FP_NH_LOCAL: {
-			uint32_t off = !v6 && !(stage & FP_STAGE_DECAPPED) ? esp_offset(l3) : 0;
+			uint32_t off = !v6 && !(stage & FP_STAGE_DECAPPED) ? fp_esp_offset(l3) : 0;
 			if (off) {
 				esp_in_off[nei] = off;
 				esp_in[nei++] = (struct fp_fwd){ m, 0, 0 };

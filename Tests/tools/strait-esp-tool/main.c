@@ -144,6 +144,7 @@ int main(int argc, char **argv)
 		int n = unhex(line, in, sizeof(in));
 		if (n <= 0) {
 			printf("DROP bad-input\n");
+			fflush(stdout);
 			continue;
 		}
 		int sa_out = -1;
