@@ -323,5 +323,8 @@ int fp_bench_esp_run(int decrypt, const uint32_t *lens, uint32_t n, double secon
 	out->gbps = (double)bytes * 8 / out->seconds / 1e9;
 	out->worker_busy_cycles_per_packet = out->packets ? (double)(w1.cycles_busy - w0.cycles_busy) / (double)out->packets : 0;
 	out->drops = drops1 - drops0;
+	uint64_t total = w1.cycles_total - w0.cycles_total, busy = w1.cycles_busy - w0.cycles_busy;
+	out->worker_busy = total ? (double)busy / (double)total : 0;
+	out->burst = w1.busy_loops > w0.busy_loops ? (double)out->packets / (double)(w1.busy_loops - w0.busy_loops) : 0;
 	return 0;
 }

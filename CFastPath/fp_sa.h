@@ -152,13 +152,13 @@ static inline void fp_sa_prefetch(const struct fp_sa *sa)
 	const char *p = (const char *)sa;
 	rte_prefetch0(p);
 	rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+	rte_prefetch0(&sa->seq);
 	rte_prefetch0(&sa->top);
+	/* The whole key schedule (round keys and GHASH powers, ~1 KiB) into L2: long packets
+	 * use every power; L1 fill buffers are kept for the lines needed first. */
 	const char *k = (const char *)&sa->key;
-	for (unsigned i = 0; i < 4; i++)          /* AES round keys (up to 240 bytes) */
-		rte_prefetch0(k + i * RTE_CACHE_LINE_SIZE);
-	const char *h = (const char *)&sa->key.ghash_keys;
-	rte_prefetch0(h);
-	rte_prefetch0(h + RTE_CACHE_LINE_SIZE);
+	for (unsigned off = 0; off < sizeof(sa->key); off += RTE_CACHE_LINE_SIZE)
+		rte_prefetch1(k + off);
 }
 
 /* ---- anti-replay (RFC 4303 3.4.3 and appendix A) ------------------------------------- */

@@ -85,10 +85,10 @@ int main(int argc, char **argv)
 				rc = 1;
 				break;
 			}
-			printf("%s %s %u %.2f %.2f %.1f %.1f %.2f drops=%llu\n", op ? "decrypt" : "encrypt", sizes[s].name, sas,
-			       r.mpps, r.gbps, r.worker_busy_cycles_per_packet, cipher[s],
+			printf("%s %s %u %.2f %.2f %.1f %.1f %.2f drops=%llu busy=%.2f burst=%.1f\n", op ? "decrypt" : "encrypt",
+			       sizes[s].name, sas, r.mpps, r.gbps, r.worker_busy_cycles_per_packet, cipher[s],
 			       r.worker_busy_cycles_per_packet > 0 ? cipher[s] / r.worker_busy_cycles_per_packet : 0,
-			       (unsigned long long)r.drops);
+			       (unsigned long long)r.drops, r.worker_busy, r.burst);
 			fflush(stdout);
 		}
 	}

@@ -17,6 +17,8 @@ typedef struct fp_bench_result {
 	double gbps;                /* at the frame size, counting 20 B of preamble and gap */
 	double worker_busy_cycles_per_packet;
 	uint64_t drops;             /* any drop counter that moved: must stay 0 */
+	double worker_busy;         /* share of the worker's cycles spent on loops with packets */
+	double burst;               /* packets per busy loop: below ~32 the generator limits */
 } fp_bench_result_t;
 
 /* After fp_init (one worker): create ring ports "bench-in"/"bench-out", start, and install
