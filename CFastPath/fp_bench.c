@@ -29,8 +29,9 @@ static struct rte_ring *in_ring, *out_ring;
 static uint32_t bench_routes;
 static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 
-static int add_ring_port(struct fp_main *fp, const char *name, struct rte_ring *rx, struct rte_ring *tx,
-                         char *err, size_t errlen)
+/* A port over two rings, added without a mirror (shared by the forwarding and ESP benches). */
+int fp_bench_ring_port(struct fp_main *fp, const char *name, struct rte_ring *rx, struct rte_ring *tx,
+                       char *err, size_t errlen)
 {
 	int id = rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned)rte_socket_id());
 	if (id < 0) {
@@ -70,8 +71,8 @@ int fp_bench_setup(uint32_t n_routes, char *err, size_t errlen)
 		fp_seterr(err, errlen, "cannot create bench rings: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	int in = add_ring_port(fp, "bench-in", in_ring, in_tx, err, errlen);
-	int out = in < 0 ? -1 : add_ring_port(fp, "bench-out", out_rx, out_ring, err, errlen);
+	int in = fp_bench_ring_port(fp, "bench-in", in_ring, in_tx, err, errlen);
+	int out = in < 0 ? -1 : fp_bench_ring_port(fp, "bench-out", out_rx, out_ring, err, errlen);
 	if (out < 0)
 		return -1;
 	if (fp_start(err, errlen) != 0)

@@ -102,25 +102,6 @@ int fp_bench_cipher_only(const uint32_t *lens, uint32_t n, uint32_t key_len, dou
 
 /* ---- setup ---- */
 
-static int ring_port(struct fp_main *fp, const char *name, struct rte_ring *rx, struct rte_ring *tx)
-{
-	int id = rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned)rte_socket_id());
-	if (id < 0)
-		return -1;
-	int h = fp->n_ports++;
-	struct fp_port *p = &fp->ports[h];
-	memset(p, 0, sizeof(*p));
-	snprintf(p->cfg.name, sizeof(p->cfg.name), "%s", name);
-	p->cfg.no_mirror = 1;
-	p->port_id = (uint16_t)id;
-	struct fp_port_rt *rt = &fp->port_rt[h];
-	memset(rt, 0, sizeof(*rt));
-	rte_eth_macaddr_get(p->port_id, &rt->mac);
-	rt->port_id = p->port_id;
-	rt->mtu = 9000;
-	return h;
-}
-
 static fp_ip_t v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
 	fp_ip_t ip = { .family = 4, .addr = { a, b, c, d } };
@@ -144,13 +125,10 @@ int fp_bench_esp_setup(uint32_t n_sas, uint32_t key_len, char *err, size_t errle
 		fp_seterr(err, errlen, "cannot create bench rings: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	int in = ring_port(fp, "ebench-in", eb.in_rx, in_tx);
-	int out = ring_port(fp, "ebench-out", out_rx, eb.out_tx);
-	if (in < 0 || out < 0 || fp_start(err, errlen) != 0) {
-		if (in < 0 || out < 0)
-			fp_seterr(err, errlen, "cannot create ring ports");
+	int in = fp_bench_ring_port(fp, "ebench-in", eb.in_rx, in_tx, err, errlen);
+	int out = in < 0 ? -1 : fp_bench_ring_port(fp, "ebench-out", out_rx, eb.out_tx, err, errlen);
+	if (out < 0 || fp_start(err, errlen) != 0)
 		return -1;
-	}
 	/* Outer: we are 192.0.2.1 on ebench-in's side for inbound ESP; the peer 192.0.2.2 is
 	 * reached through ebench-out. Inner: 198.18.0.0/15 behind ebench-out (decrypted traffic),
 	 * site subnets 10.a.b.0/24 behind the tunnels (encrypted traffic). */

@@ -157,32 +157,21 @@ int fp_esp_encrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m)
 	return 0;
 }
 
-/* Does the inner packet fit the SA's selectors (src in remote-ts, dst in local-ts)? */
-static inline int prefix_match(const uint8_t *addr, const uint8_t *prefix, uint8_t len)
-{
-	uint32_t full = len / 8, rem = len % 8;
-	if (memcmp(addr, prefix, full) != 0)
-		return 0;
-	if (!rem)
-		return 1;
-	uint8_t mask = (uint8_t)(0xff << (8 - rem));
-	return (addr[full] & mask) == (prefix[full] & mask);
-}
-
+/* Is the decrypted packet valid IP inside the SA's selectors (src in remote-ts, dst in local-ts)? */
 static int inner_ok(const struct fp_sa *sa, const uint8_t *ip, uint32_t len)
 {
 	if ((ip[0] >> 4) == 4) {
 		if (fp_ipv4_check(ip, len) != FP_HDR_OK)
 			return FP_CTR_DROP_ESP_INNER;
-		if (sa->ts_family != 4 || !prefix_match(ip + 12, sa->ts_remote, sa->ts_remote_len) ||
-		    !prefix_match(ip + 16, sa->ts_local, sa->ts_local_len))
+		if (sa->ts_family != 4 || !fp_prefix_match(ip + 12, sa->ts_remote, sa->ts_remote_len) ||
+		    !fp_prefix_match(ip + 16, sa->ts_local, sa->ts_local_len))
 			return FP_CTR_DROP_ESP_POLICY;
 		return 0;
 	}
 	if (fp_ipv6_check(ip, len) != FP_HDR_OK)
 		return FP_CTR_DROP_ESP_INNER;
-	if (sa->ts_family != 6 || !prefix_match(ip + 8, sa->ts_remote, sa->ts_remote_len) ||
-	    !prefix_match(ip + 24, sa->ts_local, sa->ts_local_len))
+	if (sa->ts_family != 6 || !fp_prefix_match(ip + 8, sa->ts_remote, sa->ts_remote_len) ||
+	    !fp_prefix_match(ip + 24, sa->ts_local, sa->ts_local_len))
 		return FP_CTR_DROP_ESP_POLICY;
 	return 0;
 }

@@ -162,6 +162,10 @@ void fp_ports_stop(struct fp_main *fp);
 int fp_worker_main(void *arg);
 void fp_worker_flush_all(struct fp_main *fp, struct fp_worker *w);
 
+/* fp_bench.c */
+int fp_bench_ring_port(struct fp_main *fp, const char *name, struct rte_ring *rx, struct rte_ring *tx,
+                       char *err, size_t errlen);
+
 /* fp_exception.c */
 int fp_exception_start(struct fp_main *fp, char *err, size_t errlen);
 void fp_exception_stop(struct fp_main *fp);

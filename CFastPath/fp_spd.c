@@ -88,14 +88,6 @@ int fp_sa_exists_outbound(uint32_t h)
 	return sa && !(sa->flags & FP_SA_F_INBOUND);
 }
 
-static inline int prefix_match(const uint8_t *addr, const uint8_t *prefix, uint8_t len)
-{
-	uint32_t full = len / 8, rem = len % 8;
-	if (memcmp(addr, prefix, full) != 0)
-		return 0;
-	return !rem || ((addr[full] ^ prefix[full]) & (uint8_t)(0xff << (8 - rem))) == 0;
-}
-
 const struct fp_policy *fp_spd_lookup(const uint8_t *l3, int v6)
 {
 	struct fp_ipsec *x = fp_ipsec();
@@ -113,7 +105,7 @@ const struct fp_policy *fp_spd_lookup(const uint8_t *l3, int v6)
 		for (uint32_t idx = (uint32_t)(uintptr_t)data; idx;) {
 			struct fp_policy *p = &x->policies[idx];
 			int ports = p->protocol == 6 || p->protocol == 17;
-			if (prefix_match(src, p->local, p->local_len) && (!p->protocol || p->protocol == proto) &&
+			if (fp_prefix_match(src, p->local, p->local_len) && (!p->protocol || p->protocol == proto) &&
 			    (!ports || !p->local_port || fp_rd16(l4) == p->local_port) &&
 			    (!ports || !p->remote_port || fp_rd16(l4 + 2) == p->remote_port)) {
 				__atomic_add_fetch(&p->matches, 1, __ATOMIC_RELAXED);

@@ -101,6 +101,15 @@ static inline uint8_t fp_ipv4_ttl_decrement(uint8_t *ip)
 	return --ip[8];
 }
 
+/* Does addr fall in prefix/len? (Both in network order; len in bits.) */
+static inline int fp_prefix_match(const uint8_t *addr, const uint8_t *prefix, uint8_t len)
+{
+	uint32_t full = len / 8, rem = len % 8;
+	if (memcmp(addr, prefix, full) != 0)
+		return 0;
+	return !rem || ((addr[full] ^ prefix[full]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
 /* True for addresses the fast path never forwards: multicast, limited broadcast, 0/8, loopback. */
 static inline int fp_ipv4_is_special(const uint8_t *dst)
 {
