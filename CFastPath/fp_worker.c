@@ -112,19 +112,16 @@ static inline enum fp_class classify(const struct fp_port_rt *in, struct rte_mbu
 	}
 	const uint8_t *l3 = eth + FP_ETH_HLEN;
 	uint32_t l3_len = len - FP_ETH_HLEN;
+	/* Drop reason per header verdict (index: fp_hdr_verdict_t), IPv4 then IPv6. */
+	static const uint16_t bad_hdr[2][4] = {
+		{ 0, FP_CTR_DROP_IP4_HDR, FP_CTR_DROP_IP4_LEN, FP_CTR_DROP_IP4_CKSUM },
+		{ 0, FP_CTR_DROP_IP6_HDR, FP_CTR_DROP_IP6_LEN, FP_CTR_DROP_IP6_HDR },
+	};
+	fp_hdr_verdict_t v;
 	switch (fp_rd16(eth + 12)) {
 	case FP_ETHERTYPE_IPV4:
-		switch (fp_ipv4_check(l3, l3_len)) {
-		case FP_HDR_OK:
-			break;
-		case FP_HDR_BAD_LENGTH:
-			*reason = FP_CTR_DROP_IP4_LEN;
-			return FP_CLASS_DROP;
-		case FP_HDR_BAD_CHECKSUM:
-			*reason = FP_CTR_DROP_IP4_CKSUM;
-			return FP_CLASS_DROP;
-		default:
-			*reason = FP_CTR_DROP_IP4_HDR;
+		if (unlikely((v = fp_ipv4_check(l3, l3_len)) != FP_HDR_OK)) {
+			*reason = bad_hdr[0][v];
 			return FP_CLASS_DROP;
 		}
 		if (unlikely(fp_ipv4_is_special(l3 + 16))) {
@@ -133,14 +130,8 @@ static inline enum fp_class classify(const struct fp_port_rt *in, struct rte_mbu
 		}
 		return FP_CLASS_V4;
 	case FP_ETHERTYPE_IPV6:
-		switch (fp_ipv6_check(l3, l3_len)) {
-		case FP_HDR_OK:
-			break;
-		case FP_HDR_BAD_LENGTH:
-			*reason = FP_CTR_DROP_IP6_LEN;
-			return FP_CLASS_DROP;
-		default:
-			*reason = FP_CTR_DROP_IP6_HDR;
+		if (unlikely((v = fp_ipv6_check(l3, l3_len)) != FP_HDR_OK)) {
+			*reason = bad_hdr[1][v];
 			return FP_CLASS_DROP;
 		}
 		if (unlikely(fp_ipv6_is_special(l3 + 24))) {
