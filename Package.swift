@@ -12,6 +12,9 @@
 //   StraitNetlink    Mirrors the kernel's addresses, neighbours and routes into the fast path.
 //   StraitAPI        The control-socket request/response model and a blocking client.
 //   StraitControl    The control-socket server (SwiftNIO, root-only Unix socket).
+//   StraitIKEWire    IKEv2 messages (RFC 7296): payload codec, IANA registries. No I/O, no crypto.
+//   CIKEBignum       OpenSSL's bignum for the MODP Diffie-Hellman groups (2, 14).
+//   StraitIKECrypto  IKEv2 key derivation, SK payload protection, Diffie-Hellman, AUTH octets.
 //   StraitDaemon     Wires config, fast path, netlink sync and control socket together.
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
@@ -61,6 +64,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Data plane.
@@ -82,6 +86,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // IKEv2, bottom up: wire codec, then crypto; the protocol state machines build on both.
+        .target(name: "StraitIKEWire", dependencies: ["StraitCore"]),
+        .target(name: "CIKEBignum", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "StraitIKECrypto", dependencies: [
+            "CIKEBignum",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "StraitDaemon", dependencies: [
             "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
@@ -118,5 +130,7 @@ let package = Package(
         .testTarget(name: "StraitNetlinkTests", dependencies: ["StraitNetlink"]),
         .testTarget(name: "StraitAPITests", dependencies: ["StraitAPI", "StraitControl"]),
         .testTarget(name: "StraitFastPathTests", dependencies: ["StraitFastPath", "CFastPath"]),
+        .testTarget(name: "StraitIKEWireTests", dependencies: ["StraitIKEWire"]),
+        .testTarget(name: "StraitIKECryptoTests", dependencies: ["StraitIKECrypto"]),
     ]
 )

@@ -1,0 +1,1 @@
+#include "ike_bignum.h"

@@ -1,0 +1,3 @@
+import XCTest
+@testable import StraitIKEWire
+final class PlaceholderWireTests: XCTestCase { func testBuilds() { _ = IKEWire.self } }
