@@ -1,3 +1,0 @@
-import XCTest
-@testable import StraitIKECrypto
-final class PlaceholderCryptoTests: XCTestCase { func testBuilds() { _ = IKECrypto.self } }
