@@ -28,8 +28,10 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
         public static let conflict = Code("conflict")
         /// Something the config names does not exist (a CPU, an interface, a PCI device, a port).
         public static let notFound = Code("notFound")
-        /// The file could not be read.
+        /// A file could not be read (the config itself, or a file it names).
         public static let io = Code("io")
+        /// A weak algorithm or secret given without its explicit opt-in (`allow-modp1024`, `allow-weak-psk`).
+        public static let weak = Code("weak")
     }
 
     public var code: Code

@@ -17,12 +17,10 @@ enum IPsecSection {
         guard let r = root.mapping(name, known: keys) else { return Result() }
         let context = r.context
         let udpPort = readUDPPort(r)
-        let addresses = ports.entries.flatMap { $0.addresses.map(\.value.address) }
-        let addressesComplete = ports.complete
-            && !ports.entries.contains { context.hasError(touching: keyPath($0.key, "addresses")) }
+        let addresses = portAddresses(ports, context: context)
         let accepted: Set<Int>? = context.hasError(at: r.path("udp-port")) ? nil
             : Set([IPsecDefaults.udpPort] + (udpPort.map { [$0] } ?? []))
-        let environment = IPsecSASection.Environment(portAddresses: Set(addresses), portAddressesComplete: addressesComplete,
+        let environment = IPsecSASection.Environment(portAddresses: addresses.addresses, portAddressesComplete: addresses.complete,
                                                      acceptedUDPPorts: accepted)
 
         let sas = IPsecSASection.read(r, environment: environment)
@@ -31,6 +29,18 @@ enum IPsecSection {
         let config = IPsecConfig(udpPort: udpPort, sas: sas.entries.compactMap(\.config), policies: policies,
                                  tunnelRoutes: tunnelRoutes)
         return Result(config: config, keySites: sas.keySites)
+    }
+
+    /// The ports' addresses (what a tunnel's local end may be), and whether they are all known.
+    static func portAddresses(_ ports: PortsSection.Result, context: LoadContext) -> (addresses: Set<IPAddress>, complete: Bool) {
+        let addresses = ports.entries.flatMap { $0.addresses.map(\.value.address) }
+        let complete = ports.complete && !ports.entries.contains { context.hasError(touching: keyPath($0.key, "addresses")) }
+        return (Set(addresses), complete)
+    }
+
+    /// The ports ESP in UDP is accepted on: 4500 and `ipsec.udp-port`; nil when `udp-port` has an error.
+    static func espUDPPorts(_ ipsec: IPsecConfig, context: LoadContext) -> Set<Int>? {
+        context.hasError(at: keyPath(name, "udp-port")) ? nil : Set([IPsecDefaults.udpPort] + (ipsec.udpPort.map { [$0] } ?? []))
     }
 
     /// A second port for ESP-in-UDP (4500 is always accepted).

@@ -99,21 +99,22 @@ public struct StaticRoute: Sendable {
 public struct StraitConfig: Sendable {
     /// The file's path, or `<embedded default>`.
     public var source: String
-    /// The exact text that was loaded. It holds the ESP keys of `ipsec.sas`: show and log
-    /// `redactedText` instead.
+    /// The exact text that was loaded. It holds the ESP keys of `ipsec.sas` and the PSKs of
+    /// `ike`: show and log `redactedText` instead.
     public var text: String
-    /// `text` with the value of every `key:` under `ipsec.sas` replaced by `<redacted>`
-    /// (line numbers unchanged): what `show config` returns.
+    /// `text` with the value of every `key:` under `ipsec.sas`, `psk:` under `ike.vpns` and
+    /// `secret:` under `ike.psks` replaced by `<redacted>` (line numbers unchanged): what `show config` returns.
     public var redactedText: String
     public var fastPath: FastPathSettings
     public var control: ControlSettings
     public var ports: [PortConfig]
     public var routes: [StaticRoute]
     public var ipsec: IPsecConfig
+    public var ike: IKEConfig
 
     /// `redactedText` is computed from `text` when not given.
     public init(source: String, text: String, fastPath: FastPathSettings, control: ControlSettings,
-                ports: [PortConfig], routes: [StaticRoute], ipsec: IPsecConfig = IPsecConfig(),
+                ports: [PortConfig], routes: [StaticRoute], ipsec: IPsecConfig = IPsecConfig(), ike: IKEConfig = IKEConfig(),
                 redactedText: String? = nil) {
         self.source = source
         self.text = text
@@ -123,6 +124,7 @@ public struct StraitConfig: Sendable {
         self.ports = ports
         self.routes = routes
         self.ipsec = ipsec
+        self.ike = ike
     }
 
     /// The port called `name`, if any.
@@ -130,17 +132,18 @@ public struct StraitConfig: Sendable {
 }
 
 /// A config prints without its text, and mirrors (`dump`) with the redacted text in its
-/// place, so printing or dumping a config cannot leak an ESP key.
+/// place, so printing or dumping a config cannot leak an ESP key or a PSK.
 extension StraitConfig: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var description: String {
         "StraitConfig(source: \(source), instance: \(fastPath.instance), ports: \(ports.count), routes: \(routes.count), "
-            + "SAs: \(ipsec.sas.count), policies: \(ipsec.policies.count), tunnel routes: \(ipsec.tunnelRoutes.count))"
+            + "SAs: \(ipsec.sas.count), policies: \(ipsec.policies.count), tunnel routes: \(ipsec.tunnelRoutes.count), "
+            + "VPNs: \(ike.vpns.count))"
     }
 
     public var debugDescription: String { description }
 
     public var customMirror: Mirror {
         Mirror(self, children: ["source": source, "text": redactedText, "fastPath": fastPath, "control": control,
-                                "ports": ports, "routes": routes, "ipsec": ipsec], displayStyle: .struct)
+                                "ports": ports, "routes": routes, "ipsec": ipsec, "ike": ike], displayStyle: .struct)
     }
 }

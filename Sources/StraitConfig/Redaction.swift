@@ -1,11 +1,13 @@
 import Yams
 
-/// Takes the ESP keys out of a config text, for `show config` and anything else that shows it.
+/// Takes the ESP keys and the IKE pre-shared keys out of a config text, for `show config` and
+/// anything else that shows it.
 ///
-/// The value of every `key:` under `ipsec.sas` (plain, quoted or block, on one line or several)
-/// becomes `<redacted>`; lines keep their numbers, so error lines still point at the right place.
-/// Then, as a safety net, any run of 32 or more hex digits anywhere (a commented-out old key,
-/// a key under a misspelt name) is replaced as well.
+/// The value of every `key:` under `ipsec.sas`, `psk:` under `ike.vpns` and `secret:` under
+/// `ike.psks` (plain, quoted or block, on one line or several) becomes `<redacted>`; lines keep
+/// their numbers, so error lines still point at the right place. Then, as a safety net, any run
+/// of 32 or more hex digits anywhere (a commented-out old key, a key under a misspelt name) is
+/// replaced as well.
 public enum Redaction {
     public static let placeholder = "<redacted>"
     /// Hex runs at least this long are taken for key material (the shortest key, aes128, is 40 digits).
@@ -21,7 +23,7 @@ public enum Redaction {
     }
 
     /// Parses `text` to find the keys. A text that is not YAML is redacted line by line
-    /// (everything after a `key:` and the lines indented under it).
+    /// (everything after a `key:`, `psk:` or `secret:` and the lines indented under it).
     public static func redact(_ text: String) -> String {
         let document: Node?
         do {
@@ -32,19 +34,22 @@ public enum Redaction {
         return redact(text, sites: document.map(sites(in:)) ?? [])
     }
 
-    /// The `key` values of `ipsec.sas` in a parsed document.
+    /// The secrets' places in a parsed document: `key` of `ipsec.sas`, `psk` of `ike.vpns`, `secret` of `ike.psks`.
     static func sites(in document: Node) -> [Site] {
-        guard let sas = document.mapping?["ipsec"]?.mapping?["sas"]?.sequence else { return [] }
-        return sas.compactMap { item in
-            guard let mapping = item.mapping, let m = item.mark, let k = pair(mapping)?.key.mark,
-                  let v = pair(mapping)?.value.mark else { return nil }
+        let top = document.mapping
+        return sites(in: top?["ipsec"]?.mapping?["sas"], named: "key") + sites(in: top?["ike"]?.mapping?["vpns"], named: "psk")
+            + sites(in: top?["ike"]?.mapping?["psks"], named: "secret")
+    }
+
+    /// The values of `name` in the mappings of a list.
+    private static func sites(in list: Node?, named name: String) -> [Site] {
+        guard let items = list?.sequence else { return [] }
+        return items.compactMap { item in
+            guard let mapping = item.mapping, let m = item.mark, let pair = mapping.first(where: { $0.key.scalar?.string == name }),
+                  let k = pair.key.mark, let v = pair.value.mark else { return nil }
             return Site(mappingLine: m.line, mappingColumn: m.column, keyLine: k.line, keyColumn: k.column,
                         valueLine: v.line, valueColumn: v.column)
         }
-    }
-
-    private static func pair(_ mapping: Node.Mapping) -> (key: Node, value: Node)? {
-        mapping.first { $0.key.scalar?.string == "key" }
     }
 
     /// `text` with every run of 32 or more hex digits replaced (error messages and key paths).

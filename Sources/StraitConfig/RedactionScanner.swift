@@ -71,14 +71,17 @@ struct TextScanner {
         return i
     }
 
-    /// For text that is not YAML: after every `key:` (at a line's start, after `- `, `{` or `,`),
-    /// the rest of the line and the lines indented deeper than `key`.
+    /// The mapping keys whose values are secrets.
+    static let secretTokens = ["key:", "psk:", "secret:"].map { Array($0.utf8) }
+
+    /// For text that is not YAML: after every `key:`, `psk:` or `secret:` (at a line's start,
+    /// after `- `, `{` or `,`), the rest of the line and the lines indented deeper than the key.
     func keyLineSpans() -> [Span] {
         var spans: [Span] = []
         for line in 1...lineStarts.count {
             let start = lineStarts[line - 1], end = lineEnd(line)
-            guard let keyAt = keyToken(in: start..<end) else { continue }
-            let valueStart = skipBlanks(from: keyAt + 4, acrossLines: false)
+            guard let (keyAt, tokenLength) = keyToken(in: start..<end) else { continue }
+            let valueStart = skipBlanks(from: keyAt + tokenLength, acrossLines: false)
             var spanEnd = valueStart
             if valueStart < end { spanEnd = end }
             var next = line + 1
@@ -276,17 +279,18 @@ struct TextScanner {
         return j
     }
 
-    /// Where `key:` starts in the range, when it is a mapping key there.
-    private func keyToken(in range: Range<Int>) -> Int? {
-        let token = Array("key:".utf8)
+    /// Where the first secret token (`key:`, `psk:`, `secret:`) starts in the range, when it is a
+    /// mapping key there, and the token's length.
+    private func keyToken(in range: Range<Int>) -> (start: Int, length: Int)? {
         var i = range.lowerBound
-        while i + token.count <= range.upperBound {
-            if bytes[i..<(i + token.count)].elementsEqual(token) {
+        while i < range.upperBound {
+            for token in Self.secretTokens where i + token.count <= range.upperBound
+                && bytes[i..<(i + token.count)].elementsEqual(token) {
                 let before = i == range.lowerBound ? Self.space : bytes[i - 1]
                 let after = i + token.count < range.upperBound ? bytes[i + token.count] : Self.space
                 let separated = isBlank(before) || before == UInt8(ascii: "{") || before == UInt8(ascii: ",")
                     || before == UInt8(ascii: "-")
-                if separated && (isBlank(after) || after == Self.cr) { return i }
+                if separated && (isBlank(after) || after == Self.cr) { return (i, token.count) }
             }
             i += 1
         }

@@ -1,18 +1,47 @@
 import Foundation
 
 /// What the loader checks a config against on this machine: which CPUs the process may use,
-/// which network interfaces and PCI devices exist. Injected, so tests do not depend on the host.
+/// which network interfaces and PCI devices exist, which files can be read. Injected, so tests
+/// do not depend on the host.
 public struct SystemFacts: Sendable {
+    /// What a file the config names (a certificate, a key) is like.
+    public enum FileAccess: Sendable, Equatable {
+        case readable
+        case missing
+        /// A directory or a device, not a regular file.
+        case notAFile
+        /// There, but this process cannot read it (the reason).
+        case unreadable(String)
+    }
+
     public var onlineCPUs: Set<Int>
     public var interfaceExists: @Sendable (String) -> Bool
     public var pciDeviceExists: @Sendable (String) -> Bool
+    public var fileAccess: @Sendable (String) -> FileAccess
 
     public init(onlineCPUs: Set<Int>,
                 interfaceExists: @escaping @Sendable (String) -> Bool,
-                pciDeviceExists: @escaping @Sendable (String) -> Bool) {
+                pciDeviceExists: @escaping @Sendable (String) -> Bool,
+                fileAccess: @escaping @Sendable (String) -> FileAccess = SystemFacts.fileAccess(atPath:)) {
         self.onlineCPUs = onlineCPUs
         self.interfaceExists = interfaceExists
         self.pciDeviceExists = pciDeviceExists
+        self.fileAccess = fileAccess
+    }
+
+    /// The file system's answer: a regular file (after symbolic links) that this process can open for reading.
+    @Sendable public static func fileAccess(atPath path: String) -> FileAccess {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard !isDirectory.boolValue,
+              let type = try? FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType,
+              type == .typeRegular else { return .notAFile }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            return .unreadable(FileManager.default.isReadableFile(atPath: path) ? "it cannot be opened" : "permission denied")
+        }
+        try? handle.close()
+        return .readable
     }
 
     /// This machine: CPUs from the process's affinity mask (falling back to

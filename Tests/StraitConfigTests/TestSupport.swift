@@ -2,10 +2,13 @@ import Foundation
 import XCTest
 @testable import StraitConfig
 
-/// Facts for a made-up machine: CPUs 0-3, interfaces and PCI devices as given.
+/// Facts for a made-up machine: CPUs 0-3, interfaces, PCI devices and files as given (a file
+/// not in `files` is missing).
 func testFacts(cpus: Set<Int> = [0, 1, 2, 3], interfaces: Set<String> = ["eth1", "eth2"],
-               pci: Set<String> = ["0000:00:04.0", "0000:00:05.0"]) -> SystemFacts {
-    SystemFacts(onlineCPUs: cpus, interfaceExists: { interfaces.contains($0) }, pciDeviceExists: { pci.contains($0) })
+               pci: Set<String> = ["0000:00:04.0", "0000:00:05.0"],
+               files: [String: SystemFacts.FileAccess] = [:]) -> SystemFacts {
+    SystemFacts(onlineCPUs: cpus, interfaceExists: { interfaces.contains($0) }, pciDeviceExists: { pci.contains($0) },
+                fileAccess: { files[$0] ?? .missing })
 }
 
 /// The repository's root, found from this file's path.
