@@ -1,3 +1,0 @@
-import XCTest
-@testable import StraitIKEWire
-final class PlaceholderWireTests: XCTestCase { func testBuilds() { _ = IKEWire.self } }
