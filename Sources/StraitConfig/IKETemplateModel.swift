@@ -15,7 +15,8 @@ public struct IKEPolicyTemplate: Sendable, Equatable {
     /// How long an IKE SA may outlive its rekey or reauth time before it is deleted (`lifeTime`).
     public var overTime: Duration
     /// A random part of this is taken off `rekeyTime` and `reauthTime`, so that many SAs made at
-    /// once do not rekey at once.
+    /// once do not rekey at once. A written `rand-time` is below both (checked); the default
+    /// (`overTime`) may not be, and then applies only to the times it is below (as strongSwan).
     public var randTime: Duration
     /// MOBIKE (RFC 4555): a peer may move to another address without a new SA.
     public var mobike: Bool
