@@ -28,6 +28,7 @@ suite "build (release)" swift build -c release
 suite "unit tests (swift test)" swift test
 suite "ESP interop with scapy" bash -c "swift build -c release --product strait-esp-tool && timeout 900 /usr/bin/python3 Tests/interop/esp_interop.py"
 suite "ESP fuzz (libFuzzer)" timeout 900 bash Tests/fuzz/run.sh
+suite "IKE codec fuzz (libFuzzer)" timeout 600 bash Tests/fuzz/ike/run.sh
 for lab in Tests/lab/test-*.sh; do
 	suite "lab $(basename "$lab" .sh)" timeout 600 bash "$lab"
 done
