@@ -12,6 +12,7 @@
 	_(FROM_KERNEL,      FORWARD,   "from-kernel",       "packets the kernel sent out through a mirror") \
 	_(ESP_ENCRYPTED,    FORWARD,   "esp-encrypted",     "packets encrypted into ESP")                  \
 	_(ESP_DECRYPTED,    FORWARD,   "esp-decrypted",     "ESP packets authenticated and decrypted")     \
+	_(ESP_FRAGMENTED,   FORWARD,   "esp-fragmented",    "IPv4 packets without DF fragmented to fit the tunnel, then encrypted") \
 	_(EXC_ARP,          EXCEPTION, "arp",               "ARP, handed to the kernel")                   \
 	_(EXC_LOCAL,        EXCEPTION, "local",             "for an address of the box")                   \
 	_(EXC_MULTICAST,    EXCEPTION, "multicast",         "multicast, broadcast or link-local")          \
@@ -44,7 +45,7 @@
 	_(DROP_ESP_POLICY,  DROP,      "esp-policy-mismatch", "inner addresses outside the SA's traffic selectors") \
 	_(DROP_ESP_SEQ_END, DROP,      "esp-seq-exhausted", "outbound SA ran out of sequence numbers")     \
 	_(DROP_ESP_NO_ROOM, DROP,      "esp-no-room",       "no head or tail room to add ESP")             \
-	_(DROP_ESP_TOO_BIG, DROP,      "esp-too-big",       "bigger than the tunnel MTU (ICMP fragmentation-needed sent when DF is set)") \
+	_(DROP_ESP_TOO_BIG, DROP,      "esp-too-big",       "bigger than the tunnel MTU and not fragmentable: ICMP frag-needed / ICMPv6 packet-too-big sent") \
 	_(DROP_SPD_DISCARD, DROP,      "spd-discard",       "a discard policy matched")                   \
 	_(DROP_RESOLVING,   DROP,      "resolving",         "own packet's next hop not resolved yet: the kernel was asked to resolve it")
 

@@ -59,6 +59,8 @@ struct fp_port_rt {
 	uint8_t has_mirror;
 	struct rte_ring *to_kernel;   /* workers (MP) -> exception thread (SC) */
 	struct rte_ring *from_kernel; /* exception thread (SP) -> owner worker (SC) */
+	uint8_t has_icmp6_src;
+	uint8_t icmp6_src[16];        /* source of the ICMPv6 errors the fast path sends from here */
 } __rte_cache_aligned;
 
 /* Per port, control side. */
@@ -91,6 +93,7 @@ struct fp_worker {
 	uint16_t kernel_ports[FP_MAX_PORTS];
 	uint64_t loops, busy_loops, cycles_busy, cycles_total;
 	struct IMB_MGR *imb;                        /* this lcore's intel-ipsec-mb manager */
+	struct rte_mempool *pool;                   /* for packets the worker makes (fragments) */
 	uint64_t counters[FP_CTR_MAX];
 	struct fp_txbuf tx[FP_MAX_PORTS] __rte_cache_aligned;
 } __rte_cache_aligned;
@@ -141,6 +144,13 @@ struct fp_main *fp_main(void);
 
 void fp_seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 struct rte_mempool *fp_pool_for_socket(struct fp_main *fp, int socket);
+
+/* fp_toobig.c: packets at their Ethernet header. */
+#define FP_MAX_FRAGMENTS 8
+uint16_t fp_ipv4_fragment(struct rte_mbuf *m, uint32_t mtu, struct rte_mempool *pool, struct rte_mbuf **out,
+                          uint16_t max);
+int fp_icmp4_frag_needed(struct rte_mbuf *m, const uint8_t src[4], uint32_t mtu);
+int fp_icmp6_packet_too_big(struct rte_mbuf *m, const uint8_t src[16], uint32_t mtu);
 
 /* fp_fib.c */
 int fp_tables_init(struct fp_main *fp, char *err, size_t errlen);

@@ -302,6 +302,20 @@ void fp_ports_stop(struct fp_main *fp)
 
 int fp_port_count(void) { return fp_main()->n_ports; }
 
+int fp_port_set_icmp6_source(int handle, const fp_ip_t *addr)
+{
+	struct fp_main *fp = fp_main();
+	if (handle < 0 || handle >= fp->n_ports || !addr || addr->family != 6)
+		return -1;
+	struct fp_port_rt *rt = &fp->port_rt[handle];
+	/* Workers may read it mid-update; the worst they send is one error from a mixed
+	 * address, which is why the flag goes last. */
+	__atomic_store_n(&rt->has_icmp6_src, 0, __ATOMIC_RELEASE);
+	memcpy(rt->icmp6_src, addr->addr, 16);
+	__atomic_store_n(&rt->has_icmp6_src, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 int fp_port_info(int handle, fp_port_info_t *out)
 {
 	struct fp_main *fp = fp_main();

@@ -175,58 +175,67 @@ static inline uint32_t tunnel_mtu(struct fp_main *fp, const struct fp_sa *sa)
 	return mtu > overhead ? mtu - overhead : 0;
 }
 
-/*
- * Turn a too-big IPv4 packet (at its Ethernet header) into the ICMP "fragmentation needed"
- * (RFC 792, RFC 1191 next-hop MTU) that tells its sender the tunnel's MTU, in place: the
- * error carries the original IP header and 8 bytes of its payload. Sent from the tunnel's
- * local address. Returns 0 when the mbuf now holds the ICMP packet.
- */
-static int icmp_frag_needed(struct rte_mbuf *m, const struct fp_sa *sa, uint32_t mtu)
+/* Encrypt one packet (at its Ethernet header) and queue the outer packet in `outer`; when
+ * `outer` fills up, route what it holds first (forward_v4 takes at most a burst). */
+static void encrypt_one(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_sa *sa,
+                        struct rte_mbuf *m, struct fp_fwd *outer, uint16_t *k)
 {
-	uint8_t *orig = rte_pktmbuf_mtod_offset(m, uint8_t *, FP_ETH_HLEN);
-	uint32_t ihl = (uint32_t)(orig[0] & 0x0f) * 4, quote = ihl + 8;
-	if ((orig[6] & 0x1f) || orig[7] || orig[9] == 1)   /* not for fragments or ICMP (RFC 1122) */
-		return -1;
-	uint8_t head[FP_IPV4_MIN_HLEN + 8];
-	uint8_t *ip = head, *icmp = head + FP_IPV4_MIN_HLEN;
-	memset(head, 0, sizeof(head));
-	ip[0] = 0x45;
-	uint16_t total = (uint16_t)(sizeof(head) + quote);
-	ip[2] = (uint8_t)(total >> 8);
-	ip[3] = (uint8_t)total;
-	ip[8] = 64;
-	ip[9] = 1;
-	memcpy(ip + 12, sa->tun_local, 4);
-	memcpy(ip + 16, orig + 12, 4);
-	icmp[0] = 3;                               /* destination unreachable */
-	icmp[1] = 4;                               /* fragmentation needed and DF set */
-	icmp[6] = (uint8_t)(mtu >> 8);
-	icmp[7] = (uint8_t)mtu;
-	if (!rte_pktmbuf_prepend(m, sizeof(head)))
-		return -1;
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (FP_ETH_HLEN + sizeof(head) + quote)));
-	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-	memmove(eth, eth + sizeof(head), FP_ETH_HLEN);      /* Ethernet header back in front */
-	memcpy(eth + FP_ETH_HLEN, head, sizeof(head));
-	uint8_t *nip = eth + FP_ETH_HLEN, *nicmp = nip + FP_IPV4_MIN_HLEN;
-	uint16_t ck = fp_ipv4_header_checksum(nip, FP_IPV4_MIN_HLEN);
-	nip[10] = (uint8_t)(ck >> 8);
-	nip[11] = (uint8_t)ck;
-	ck = fp_csum_fold(fp_csum_add(0, nicmp, 8 + quote));
-	nicmp[2] = (uint8_t)(ck >> 8);
-	nicmp[3] = (uint8_t)ck;
+	rte_pktmbuf_adj(m, FP_ETH_HLEN);
+	int rc = fp_esp_encrypt(w->imb, sa, m);
+	if (unlikely(rc)) {
+		count(w, (enum fp_counter_id)rc);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FP_ETH_HLEN);
 	eth[12] = 0x08;
 	eth[13] = 0x00;
-	return 0;
+	count(w, FP_CTR_ESP_ENCRYPTED);
+	if (*k == FP_BURST) {
+		forward_v4(fp, w, in_port, outer, *k, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
+		*k = 0;
+	}
+	outer[(*k)++] = (struct fp_fwd){ m, 0, 0 };
+}
+
+/*
+ * An inner packet bigger than the tunnel's MTU: IPv4 without DF is fragmented and each
+ * fragment encrypted; otherwise the sender is told the MTU (ICMP frag-needed / ICMPv6
+ * packet-too-big, from this box, queued in icmp4/icmp6) and the packet is dropped.
+ */
+static void too_big(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_sa *sa, struct rte_mbuf *m,
+                    uint32_t mtu, struct fp_fwd *outer, uint16_t *k, struct fp_fwd *icmp4, uint16_t *n4,
+                    struct fp_fwd *icmp6, uint16_t *n6)
+{
+	const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETH_HLEN);
+	int v4 = (l3[0] >> 4) == 4;
+	if (v4 && !(l3[6] & 0x40)) {
+		struct rte_mbuf *frags[FP_MAX_FRAGMENTS];
+		uint16_t nf = fp_ipv4_fragment(m, mtu, w->pool, frags, FP_MAX_FRAGMENTS);
+		if (nf) {
+			count(w, FP_CTR_ESP_FRAGMENTED);
+			for (uint16_t j = 0; j < nf; j++)
+				encrypt_one(fp, w, in_port, sa, frags[j], outer, k);
+			return;
+		}
+	}
+	count(w, FP_CTR_DROP_ESP_TOO_BIG);
+	const struct fp_port_rt *port = &fp->port_rt[in_port];
+	if (v4 && (l3[6] & 0x40) && fp_icmp4_frag_needed(m, sa->tun_local, mtu) == 0)
+		icmp4[(*n4)++] = (struct fp_fwd){ m, 0, 0 };
+	else if (!v4 && port->has_icmp6_src && mtu >= 1280 && fp_icmp6_packet_too_big(m, port->icmp6_src, mtu) == 0)
+		icmp6[(*n6)++] = (struct fp_fwd){ m, 0, 0 };
+	else
+		rte_pktmbuf_free(m);
 }
 
 /* Encrypt packets (at their Ethernet header) with their SAs, then route the outer packets. */
 static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, struct fp_fwd *f,
                          const uint32_t *sa_idx, uint16_t n)
 {
-	struct fp_fwd outer[FP_BURST], icmp[FP_BURST];
+	struct fp_fwd outer[FP_BURST], icmp4[FP_BURST], icmp6[FP_BURST];
 	struct fp_sa *sas[FP_BURST];
-	uint16_t k = 0, ni = 0;
+	uint16_t k = 0, n4 = 0, n6 = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		sas[i] = fp_sa_get(sa_idx[i]);
 		if (i < FP_SA_PREFETCH && sas[i])
@@ -237,39 +246,26 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
 		struct fp_sa *sa = sas[i];
 		if (i + FP_SA_PREFETCH < n && sas[i + FP_SA_PREFETCH])
 			fp_sa_prefetch(sas[i + FP_SA_PREFETCH]);
-		int rc = FP_CTR_DROP_ESP_INACTIVE;
-		if (likely(sa)) {
-			const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETH_HLEN);
-			uint32_t len = (l3[0] >> 4) == 4 ? fp_rd16(l3 + 2) : (uint32_t)fp_rd16(l3 + 4) + FP_IPV6_HLEN;
-			uint32_t mtu = tunnel_mtu(fp, sa);
-			if (unlikely(len > mtu)) {
-				/* IPv4 with DF: tell the sender (path MTU discovery). Otherwise drop:
-				 * fragmenting before encryption is not done yet. */
-				count(w, FP_CTR_DROP_ESP_TOO_BIG);
-				if ((l3[0] >> 4) == 4 && (l3[6] & 0x40) && icmp_frag_needed(m, sa, mtu) == 0)
-					icmp[ni++] = (struct fp_fwd){ m, 0, 0 };
-				else
-					rte_pktmbuf_free(m);
-				continue;
-			}
-			rte_pktmbuf_adj(m, FP_ETH_HLEN);
-			rc = fp_esp_encrypt(w->imb, sa, m);
-		}
-		if (unlikely(rc)) {
-			count(w, (enum fp_counter_id)rc);
+		if (unlikely(!sa)) {
+			count(w, FP_CTR_DROP_ESP_INACTIVE);
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		uint8_t *eth = (uint8_t *)rte_pktmbuf_prepend(m, FP_ETH_HLEN);
-		eth[12] = 0x08;
-		eth[13] = 0x00;
-		count(w, FP_CTR_ESP_ENCRYPTED);
-		outer[k++] = (struct fp_fwd){ m, 0, 0 };
+		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETH_HLEN);
+		uint32_t len = (l3[0] >> 4) == 4 ? fp_rd16(l3 + 2) : (uint32_t)fp_rd16(l3 + 4) + FP_IPV6_HLEN;
+		uint32_t mtu = tunnel_mtu(fp, sa);
+		if (unlikely(len > mtu)) {
+			too_big(fp, w, in_port, sa, m, mtu, outer, &k, icmp4, &n4, icmp6, &n6);
+			continue;
+		}
+		encrypt_one(fp, w, in_port, sa, m, outer, &k);
 	}
 	if (k)
 		forward_v4(fp, w, in_port, outer, k, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
-	if (ni)
-		forward_v4(fp, w, in_port, icmp, ni, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
+	if (n4)
+		forward_v4(fp, w, in_port, icmp4, n4, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
+	if (n6)
+		forward_v6(fp, w, in_port, icmp6, n6, FP_STAGE_DECAPPED | FP_STAGE_ENCAPPED);
 }
 
 /* Decrypt ESP for us and forward what was inside (never decapsulating twice). */
@@ -589,6 +585,7 @@ int fp_worker_main(void *arg)
 	uint32_t idle = 0, sleep_us = 1;
 	uint64_t prev_drain = rte_rdtsc(), prev = prev_drain;
 
+	w->pool = fp_pool_for_socket(fp, (int)rte_socket_id());
 	rte_rcu_qsbr_thread_register(fp->qsv, w->lcore);
 	rte_rcu_qsbr_thread_online(fp->qsv, w->lcore);
 

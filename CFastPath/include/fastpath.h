@@ -121,6 +121,17 @@ typedef struct fp_port_info {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_errors, tx_errors, rx_missed;
 } fp_port_info_t;
 
+/* The IPv6 address the fast path sends its own ICMPv6 errors from (packet too big for a
+ * tunnel) for packets that arrived on this port; an address of the box. 0 or -1. */
+int fp_port_set_icmp6_source(int port, const fp_ip_t *addr);
+
+/* Fragment an IPv4 packet (at its IP header) as workers do before encryption, for tests and
+ * tools: the fragments are written back to back into out (cap bytes), their lengths into
+ * lens. Returns the number of fragments, 0 when the fast path would not fragment it (DF
+ * set, fits, malformed), -1 when out is too small or no mbuf is free. */
+int fp_ipv4_fragment_buffer(const uint8_t *pkt, uint32_t len, uint32_t mtu, uint8_t *out, uint32_t cap,
+                            uint32_t *lens, uint32_t max);
+
 int fp_port_count(void);
 int fp_port_info(int port, fp_port_info_t *out);
 

@@ -67,6 +67,7 @@ public final class FastPath: @unchecked Sendable {
                 let handle = try Self.check(location: port.location, key: "ports.\(port.name).device") { fp_port_add(&pc, $0, $1) }
                 ports.append(Port(handle: Int(handle), config: port))
             }
+            setICMPv6Sources()
             try Self.check(location: nil, key: nil) { fp_start($0, $1) }
             running = true
         } catch {
@@ -159,6 +160,18 @@ public final class FastPath: @unchecked Sendable {
         var mac = [UInt8](repeating: 0, count: 6)
         let rc = lock.withLock { mac.withUnsafeMutableBufferPointer { fp_neigh_lookup(Int32(port), &a, $0.baseAddress) } }
         return rc == 0 ? MACAddress(mac) : nil
+    }
+
+    /// ICMPv6 errors the fast path makes (packet too big for a tunnel) come from the
+    /// receiving port's first IPv6 address, else from any IPv6 address of the box.
+    private func setICMPv6Sources() {
+        func firstV6(_ p: Port) -> IPAddress? { p.config.addresses.map(\.address).first { !$0.isIPv4 } }
+        let anyV6 = ports.lazy.compactMap(firstV6).first
+        for p in ports {
+            guard let source = firstV6(p) ?? anyV6 else { continue }
+            var a = Self.ip(source)
+            _ = fp_port_set_icmp6_source(Int32(p.handle), &a)
+        }
     }
 
     // MARK: Helpers

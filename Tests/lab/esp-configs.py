@@ -18,6 +18,8 @@ esn = opts.get("--esn", "true")
 # Lab-only keys (RFC 4106 keying material: 16-byte AES key + 4-byte salt).
 KEY_AB = "0x" + "a1" * 16 + "0badcafe"
 KEY_BA = "0x" + "b2" * 16 + "0ddba11e"
+KEY_AB6 = "0x" + "c3" * 16 + "0badf00d"
+KEY_BA6 = "0x" + "d4" * 16 + "0deadbee"
 
 
 def sa(name, direction, spi, key, local, remote, lts, rts):
@@ -39,11 +41,16 @@ def sa(name, direction, spi, key, local, remote, lts, rts):
     return "\n".join(lines)
 
 
-def config(me, peer, inst, lan_if, wan_if, lan, wan, lnet, rnet, out_spi, in_spi, out_key, in_key):
+def config(me, peer, inst, lan_if, wan_if, lan, lan6, wan, lnet, rnet, lnet6, rnet6, out_spi, in_spi, keys):
     sas, pols = [], []
+    out_key, in_key, out_key6, in_key6 = keys
     sas.append(sa("to-peer", "out", out_spi, out_key, wan, peer, lnet, rnet))
     sas.append(sa("from-peer", "in", in_spi, in_key, wan, peer, lnet, rnet))
     pols.append(f"    - local-ts: {lnet}\n      remote-ts: {rnet}\n      action: protect\n      sa: to-peer")
+    # IPv6 between the sites, through the same IPv4 tunnel endpoints (its own SA pair).
+    sas.append(sa("to-peer6", "out", out_spi + 0x100, out_key6, wan, peer, lnet6, rnet6))
+    sas.append(sa("from-peer6", "in", in_spi + 0x100, in_key6, wan, peer, lnet6, rnet6))
+    pols.append(f"    - local-ts: {lnet6}\n      remote-ts: {rnet6}\n      action: protect\n      sa: to-peer6")
     for i in range(extra):
         # Dummy sites 100.x.y.0/24: never used by traffic, only installed.
         r = f"{100 + i // 65536}.{(i // 256) % 256}.{i % 256}.0/24"
@@ -64,7 +71,7 @@ control:
 ports:
   - name: lan01
     device: net_af_packet0,iface={lan_if}
-    addresses: [{lan}]
+    addresses: [{lan}, {lan6}]
   - name: wan01
     device: net_af_packet1,iface={wan_if}
     addresses: [{wan}/24]
@@ -78,8 +85,10 @@ ipsec:
 
 os.makedirs(out, exist_ok=True)
 with open(os.path.join(out, "gwa.yaml"), "w") as f:
-    f.write(config("a", "192.0.2.2", "espa", "ga-lan", "ga-wan", "10.1.0.1/24", "192.0.2.1",
-                   "10.1.0.0/24", "10.2.0.0/24", 0x1001, 0x2001, KEY_AB, KEY_BA))
+    f.write(config("a", "192.0.2.2", "espa", "ga-lan", "ga-wan", "10.1.0.1/24", "fd00:1::1/64", "192.0.2.1",
+                   "10.1.0.0/24", "10.2.0.0/24", "fd00:1::/64", "fd00:2::/64", 0x1001, 0x2001,
+                   (KEY_AB, KEY_BA, KEY_AB6, KEY_BA6)))
 with open(os.path.join(out, "gwb.yaml"), "w") as f:
-    f.write(config("b", "192.0.2.1", "espb", "gb-lan", "gb-wan", "10.2.0.1/24", "192.0.2.2",
-                   "10.2.0.0/24", "10.1.0.0/24", 0x2001, 0x1001, KEY_BA, KEY_AB))
+    f.write(config("b", "192.0.2.1", "espb", "gb-lan", "gb-wan", "10.2.0.1/24", "fd00:2::1/64", "192.0.2.2",
+                   "10.2.0.0/24", "10.1.0.0/24", "fd00:2::/64", "fd00:1::/64", 0x2001, 0x1001,
+                   (KEY_BA, KEY_AB, KEY_BA6, KEY_AB6)))
