@@ -15,7 +15,9 @@
 //   StraitIKEWire    IKEv2 messages (RFC 7296): payload codec, IANA registries. No I/O, no crypto.
 //   CIKEBignum       OpenSSL's bignum for the MODP Diffie-Hellman groups (2, 14).
 //   StraitIKECrypto  IKEv2 key derivation, SK payload protection, Diffie-Hellman, AUTH octets.
-//   StraitDaemon     Wires config, fast path, netlink sync and control socket together.
+//   StraitIKE        IKEv2 protocol (RFC 7296): I/O-free engine, IKE SAs, one task per exchange step.
+//   StraitIKEService The IKE I/O shell: UDP 500/4500 on SwiftNIO, bounded queue, timers.
+//   StraitDaemon     Wires config, fast path, netlink sync, IKE and control socket together.
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
 //   strait-bench-fwd Forwarding benchmark over net_ring (Benchmarks/).
@@ -95,8 +97,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        .target(name: "StraitIKE", dependencies: [
+            "StraitCore", "StraitConfig", "StraitIKEWire", "StraitIKECrypto",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StraitIKEService", dependencies: [
+            "StraitIKE",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "StraitDaemon", dependencies: [
             "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
+            "StraitIKE", "StraitIKEService",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "straitd", dependencies: [
@@ -132,5 +145,6 @@ let package = Package(
         .testTarget(name: "StraitFastPathTests", dependencies: ["StraitFastPath", "CFastPath"]),
         .testTarget(name: "StraitIKEWireTests", dependencies: ["StraitIKEWire"]),
         .testTarget(name: "StraitIKECryptoTests", dependencies: ["StraitIKECrypto"]),
+        .testTarget(name: "StraitIKETests", dependencies: ["StraitIKE", "StraitIKEWire", "StraitIKECrypto"]),
     ]
 )

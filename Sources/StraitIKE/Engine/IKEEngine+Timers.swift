@@ -1,0 +1,130 @@
+import StraitConfig
+import StraitCore
+import StraitIKEWire
+
+/// Timers react to what happened (WireGuard's way): half-open SAs expire, a quiet peer gets a
+/// liveness check (RFC 7296 2.4), and our requests are retransmitted with backoff until the
+/// peer is declared dead.
+extension IKEEngine {
+    /// Call every 100 ms or so.
+    public func tick(now: IKETime) -> [IKEDatagram] {
+        var out: [IKEDatagram] = []
+        try? ctx.cookies.rotateIfDue(now: now.nanoseconds / 1_000_000_000)
+        for ike in Array(sas.values) {
+            if ike.state == .halfOpen {
+                if now - ike.createdAt > Self.halfOpenTimeout { deleteSA(ike, reason: "half-open timeout", notify: false) }
+                continue
+            }
+            if let p = ike.pending {
+                let retransmit = ctx.config.retransmit
+                let dpdTimeout = ike.vpn.flatMap { ctx.config.ikePolicyTemplate(named: $0.ikePolicy)?.dpd.timeout }
+                let timedOut = dpdTimeout.map { now - p.sentAt > $0 } ?? false
+                guard timedOut || now >= p.nextSend else { continue }
+                if timedOut || p.attempts >= retransmit.tries {
+                    logger.warning("ike \(ike.remote): peer \(ike.remoteIdentity?.description ?? "?") does not answer: IKE SA \(hex(ike.id)) is dead")
+                    deleteSA(ike, reason: "peer dead (no answer to \(p.attempts) tries)", notify: false)
+                    continue
+                }
+                var next = p
+                next.attempts += 1
+                next.nextSend = now + retransmit.wait(afterAttempt: next.attempts)
+                ike.pending = next
+                ctx.counters.retransmitsSent += 1
+                ctx.counters.sent += 1
+                out.append(IKEDatagram(local: ike.local, remote: ike.remote, bytes: p.bytes))
+                continue
+            }
+            guard let vpn = ike.vpn, let template = ctx.config.ikePolicyTemplate(named: vpn.ikePolicy),
+                  template.dpd.isEnabled, now - ike.lastHeard >= template.dpd.interval
+            else { continue }
+            if let d = sendRequest(ike, .informational, [], kind: .liveness, now: now) { out.append(d) }
+        }
+        return out
+    }
+
+    /// Send a request of ours on an SA (window size 1: only when none is in flight).
+    func sendRequest(_ ike: IKESA, _ exchange: ExchangeType, _ payloads: [IKEPayload], kind: PendingRequest.Kind,
+                     now: IKETime) -> IKEDatagram? {
+        guard ike.pending == nil, let bytes = try? ike.seal(exchange, messageID: ike.nextRequestID, response: false, payloads)
+        else { return nil }
+        ike.pending = PendingRequest(kind: kind, messageID: ike.nextRequestID, bytes: bytes, sentAt: now, attempts: 0,
+                                     nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
+        ctx.counters.sent += 1
+        return IKEDatagram(local: ike.local, remote: ike.remote, bytes: bytes)
+    }
+
+    /// Start a tunnel of a VPN definition (initiator role: not implemented yet).
+    public func initiate(vpn: String, remote: IPAddress? = nil, now: IKETime) throws -> [IKEDatagram] {
+        throw IKEEngineError(message: "initiating IKE SAs is not implemented yet; sites initiate to Strait")
+    }
+
+    /// Delete an IKE SA (and its CHILD SAs) with an INFORMATIONAL Delete to the peer.
+    public func terminate(ikeSA id: UInt64, now: IKETime) -> [IKEDatagram] {
+        guard let ike = sas[id] else { return [] }
+        guard ike.state == .established else { deleteSA(ike, reason: "terminated", notify: false); return [] }
+        // The children go at once; the IKE SA when the peer answers (or gives up).
+        for child in ike.children { removeChild(ike, outboundSPI: child.outboundSPI, reason: "terminated") }
+        ike.pending = nil
+        guard let d = sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now) else {
+            deleteSA(ike, reason: "terminated", notify: false)
+            return []
+        }
+        return [d]
+    }
+
+    /// The fast path says a CHILD SA reached a lifetime (`cookie` from ChildSAInstall). A hard
+    /// limit removes it at once and tells the peer; a soft one is the peer's cue to rekey (we
+    /// answer rekeys; initiating them comes with the initiator role).
+    public func childSAExpired(cookie: UInt64, hard: Bool, now: IKETime) -> [IKEDatagram] {
+        guard hard, let ike = sas.values.first(where: { $0.children.contains { $0.cookie == cookie } }),
+              let child = ike.children.first(where: { $0.cookie == cookie }) else { return [] }
+        removeChild(ike, outboundSPI: child.outboundSPI, reason: "hard lifetime")
+        if let d = sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [child.inboundSPI]))],
+                               kind: .deleteChild([child.inboundSPI]), now: now) { return [d] }
+        return []
+    }
+
+    /// Stop: tell every established peer (best effort, no retransmits) and remove CHILD SAs.
+    public func shutdown(now: IKETime) -> [IKEDatagram] {
+        var out: [IKEDatagram] = []
+        for ike in Array(sas.values) {
+            if ike.state == .established, ike.pending == nil,
+               let d = sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now) { out.append(d) }
+            deleteSA(ike, reason: "shutdown", notify: false)
+        }
+        return out
+    }
+
+    // MARK: Reports
+
+    /// Every IKE SA, for `straitctl show ike sa`.
+    public func reports(now: IKETime) -> [IKESAReport] {
+        sas.values.sorted { $0.createdAt < $1.createdAt }.map { report($0, now: now) }
+    }
+
+    func report(_ ike: IKESA, now: IKETime) -> IKESAReport {
+        IKESAReport(id: ike.id, vpn: ike.vpn?.name ?? ike.candidates.first?.name ?? "", state: ike.state.rawValue, role: ike.role,
+                    local: ike.local, remote: ike.remote, localID: ike.localID.map(Identities.text) ?? "",
+                    remoteID: ike.remoteIdentity?.description ?? "", initiatorSPI: ike.spiI, responderSPI: ike.spiR,
+                    proposal: ike.proposal.text, natLocal: ike.natLocal, natRemote: ike.natRemote,
+                    ageSeconds: ike.establishedAt.map { seconds(now - $0) } ?? 0, nextMessageID: ike.nextExpectedRequest,
+                    children: ike.children.map { childReport($0, now: now) })
+    }
+
+    func childReport(_ c: ChildSA, now: IKETime) -> ChildSAReport {
+        ChildSAReport(name: c.name, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI, proposal: c.proposal.text,
+                      localTS: c.localTS, remoteTS: c.remoteTS, encapsulated: c.encapsulated,
+                      ageSeconds: seconds(now - c.installedAt), usage: ctx.dataPlane.query(c.handle))
+    }
+}
+
+func seconds(_ d: Duration) -> Double {
+    let (s, a) = d.components
+    return Double(s) + Double(a) / 1e18
+}
+
+/// A request the engine cannot carry out.
+public struct IKEEngineError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

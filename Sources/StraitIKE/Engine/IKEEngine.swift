@@ -1,0 +1,244 @@
+import Logging
+import StraitConfig
+import StraitCore
+import StraitIKECrypto
+import StraitIKEWire
+
+/// The IKEv2 protocol engine: every IKE SA of the box, driven by datagrams and the clock.
+/// No I/O and no threads of its own: the shell calls it from one thread and sends what it
+/// returns. Requests are answered by tasks (Tasks/), one per exchange step.
+public final class IKEEngine {
+    public var bus: IKEEventBus { ctx.bus }
+    public var counters: IKECounters { ctx.counters }
+
+    let ctx: IKEEngineContext
+    /// Every IKE SA by our SPI.
+    var sas: [UInt64: IKESA] = [:]
+    /// Half-open SAs by the initiator's SPI and address, to recognise IKE_SA_INIT retransmits.
+    var halfOpen: [HalfOpenKey: UInt64] = [:]
+    /// How long an SA may stay half-open before it is dropped.
+    static let halfOpenTimeout = Duration.seconds(30)
+
+    struct HalfOpenKey: Hashable { var spiI: UInt64; var remote: IKEEndpoint }
+
+    public init(config: IKEConfig, dataPlane: IKEDataPlane, bus: IKEEventBus = IKEEventBus(), logger: Logger,
+                now: IKETime) throws {
+        ctx = try IKEEngineContext(config: config, dataPlane: dataPlane, bus: bus, logger: logger, now: now)
+    }
+
+    var logger: Logger { ctx.logger }
+
+    // MARK: Receive
+
+    /// A datagram arrived; returns what to send (responses, or nothing).
+    public func receive(_ datagram: IKEDatagram, now: IKETime) -> [IKEDatagram] {
+        ctx.counters.received += 1
+        let bytes = datagram.bytes
+        guard let peeked = try? IKEHeader.peek(bytes), Int(peeked.length) == bytes.count else {
+            ctx.counters.malformed += 1
+            return []
+        }
+        let h = peeked.header
+        if h.exchangeType == .ikeSAInit && !h.isResponse && h.responderSPI == 0 {
+            return initRequest(datagram, now: now)
+        }
+        // Our SPI is the responder's when the peer is the original initiator.
+        let ours = h.isFromInitiator ? h.responderSPI : h.initiatorSPI
+        guard let ike = sas[ours], ike.spiI == h.initiatorSPI, ike.spiR == h.responderSPI else {
+            ctx.counters.unknownSPI += 1
+            return []
+        }
+        let message: IKEMessage
+        do { message = try IKEMessage.decode(bytes) } catch {
+            ctx.counters.malformed += 1
+            logger.debug("ike \(ike.remote): undecodable message: \(error)")
+            return []
+        }
+        if h.isResponse { return response(ike, message, datagram, now: now) }
+        return request(ike, message, datagram, now: now)
+    }
+
+    private func initRequest(_ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
+        let message: IKEMessage
+        do { message = try IKEMessage.decode(d.bytes) } catch let e as IKEWireError {
+            ctx.counters.malformed += 1
+            if case .unsupportedCriticalPayload(let type) = e.code, let h = try? IKEHeader.peek(d.bytes).header {
+                let refusal = IKEMessage(header: IKEHeader(initiatorSPI: h.initiatorSPI, responderSPI: 0, exchangeType: .ikeSAInit,
+                                                           flags: [.response], messageID: h.messageID),
+                                         payloads: [.notify(.unsupportedCriticalPayload(type))]).encode()
+                return [reply(d, refusal)]
+            }
+            return []
+        } catch { ctx.counters.malformed += 1; return [] }
+        let key = HalfOpenKey(spiI: message.header.initiatorSPI, remote: d.remote)
+        if let id = halfOpen[key], let ike = sas[id], let last = ike.lastResponse {
+            ctx.counters.retransmitsAnswered += 1
+            return [reply(d, last.bytes)]
+        }
+        let candidates = ctx.config.vpns.filter { vpn in
+            (SelectorNarrowing.value(d.local.address) == 0 || vpn.localAddress == d.local.address)
+                && vpn.remoteAddress.contains(d.remote.address)
+        }
+        guard !candidates.isEmpty else {
+            logger.info("ike \(d.remote): IKE_SA_INIT to \(d.local) matches no VPN definition")
+            return []
+        }
+        guard halfOpen.count < ctx.config.limits.halfOpen else {
+            ctx.counters.halfOpenRefused += 1
+            return []
+        }
+        switch IKEInitResponder(engine: ctx).process(message, bytes: d.bytes, datagram: d, candidates: candidates,
+                                                    halfOpen: halfOpen.count, now: now) {
+        case .created(let ike, let response):
+            sas[ike.id] = ike
+            halfOpen[key] = ike.id
+            logger.debug("ike \(d.remote): IKE_SA_INIT answered, SA \(hex(ike.id)) half-open, \(ike.proposal.text), NAT local=\(ike.natLocal) remote=\(ike.natRemote)")
+            return [reply(d, response)]
+        case .reply(let bytes, let reason):
+            if reason == "cookie" { ctx.counters.cookiesSent += 1 }
+            if reason.hasPrefix("no proposal") { ctx.counters.noProposal += 1 }
+            logger.info("ike \(d.remote): IKE_SA_INIT refused: \(reason)")
+            return [reply(d, bytes)]
+        case .drop(let reason):
+            ctx.counters.malformed += 1
+            logger.info("ike \(d.remote): IKE_SA_INIT dropped: \(reason)")
+            return []
+        }
+    }
+
+    /// A request from the peer on an existing SA.
+    private func request(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
+        let id = message.header.messageID
+        if let last = ike.lastResponse, last.messageID == id, id &+ 1 == ike.nextExpectedRequest {
+            ctx.counters.retransmitsAnswered += 1
+            return [reply(d, last.bytes)]
+        }
+        guard id == ike.nextExpectedRequest else { return [] }   // outside the window of 1
+        let payloads: [IKEPayload]
+        do { payloads = try ike.open(d.bytes, message) } catch {
+            ctx.counters.malformed += 1
+            logger.info("ike \(ike.remote): request \(id) does not decrypt: \(error)")
+            return []
+        }
+        // Authenticated: the peer may have moved (NAT rebinding, the float to 4500).
+        ike.remote = d.remote
+        if SelectorNarrowing.value(d.local.address) != 0 { ike.local = d.local } else { ike.local.port = d.local.port }
+        ike.lastHeard = now
+        var answer: [IKEPayload] = []
+        var after: (() -> Void)?
+        switch message.header.exchangeType {
+        case .ikeAuth where ike.state == .halfOpen:
+            (answer, after) = authenticate(ike, payloads, now: now)
+        case .informational where ike.state == .established:
+            switch InformationalResponder().process(ike: ike, payloads: payloads) {
+            case .reply(let p, let gone, let deleteIKE):
+                answer = p
+                for spi in gone { removeChild(ike, outboundSPI: spi, reason: "deleted by peer") }
+                if deleteIKE { after = { self.deleteSA(ike, reason: "deleted by peer") } }
+            }
+        case .createChildSA where ike.state == .established:
+            let (p, child, note) = ChildRekeyResponder(engine: ctx).process(ike: ike, payloads: payloads, now: now)
+            answer = p
+            if let child { addChild(ike, child, note: note) } else { logger.info("ike \(ike.remote): CREATE_CHILD_SA: \(note)") }
+        default:
+            answer = [.notify(NotifyPayload(type: .invalidSyntax))]
+        }
+        guard let out = try? ike.seal(message.header.exchangeType, messageID: id, response: true, answer) else { return [] }
+        ike.lastResponse = (id, out)
+        ike.nextExpectedRequest = id &+ 1
+        ctx.bus.publish(.messageIDs(ikeSA: ike.id, nextInitiatorRequest: ike.nextRequestID, nextExpectedRequest: ike.nextExpectedRequest))
+        after?()
+        return [reply(d, out)]
+    }
+
+    private func authenticate(_ ike: IKESA, _ payloads: [IKEPayload], now: IKETime) -> ([IKEPayload], (() -> Void)?) {
+        switch IKEAuthResponder(engine: ctx).process(ike: ike, payloads: payloads, now: now) {
+        case .failed(let reply, let reason):
+            logger.warning("ike \(ike.remote): authentication failed: \(reason)")
+            return (reply, { self.deleteSA(ike, reason: "authentication failed", notify: false) })
+        case .established(let reply, let child, let refusal, let initialContact):
+            ike.state = .established
+            ike.establishedAt = now
+            halfOpen.removeValue(forKey: HalfOpenKey(spiI: ike.spiI, remote: ike.remote))
+            halfOpen = halfOpen.filter { $0.value != ike.id }
+            ctx.counters.ikeSAsEstablished += 1
+            let report = self.report(ike, now: now)
+            logger.info("ike \(ike.remote): IKE SA \(hex(ike.id)) established with \(report.remoteID) for '\(report.vpn)', \(ike.proposal.text)\(ike.natLocal || ike.natRemote ? ", NAT" : "")")
+            ctx.bus.publish(.ikeSAEstablished(report))
+            if let child { addChild(ike, child, note: "with IKE_AUTH") }
+            if let refusal { logger.warning("ike \(ike.remote): CHILD SA refused: \(refusal)") }
+            return (reply, { self.replaceDuplicates(of: ike, initialContact: initialContact) })
+        }
+    }
+
+    /// `unique-sa` (and INITIAL_CONTACT, RFC 7296 2.4): older SAs of the same peer identity go.
+    private func replaceDuplicates(of ike: IKESA, initialContact: Bool) {
+        guard let vpn = ike.vpn, let template = ctx.config.ikePolicyTemplate(named: vpn.ikePolicy),
+              template.uniqueSA != .never else { return }
+        let others = sas.values.filter {
+            $0 !== ike && $0.state == .established && $0.vpn?.name == vpn.name && $0.remoteIdentity == ike.remoteIdentity
+        }
+        guard !others.isEmpty else { return }
+        if template.uniqueSA == .keep && !initialContact {
+            logger.warning("ike \(ike.remote): unique-sa keep: a second IKE SA for \(ike.remoteIdentity?.description ?? "?") is deleted")
+            deleteSA(ike, reason: "unique-sa keep", notify: false)
+            return
+        }
+        for old in others { deleteSA(old, reason: initialContact ? "INITIAL_CONTACT" : "replaced by a new IKE SA (unique-sa)", notify: false) }
+    }
+
+    /// A response to our own request (liveness, delete).
+    private func response(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
+        guard let pending = ike.pending, pending.messageID == message.header.messageID,
+              (try? ike.open(d.bytes, message)) != nil else { return [] }
+        ike.pending = nil
+        ike.lastHeard = now
+        ike.nextRequestID = pending.messageID &+ 1
+        if case .deleteIKE = pending.kind { deleteSA(ike, reason: "terminated", notify: false) }
+        return []
+    }
+
+    // MARK: Children and deletion
+
+    func addChild(_ ike: IKESA, _ child: ChildSA, note: String) {
+        ike.children.append(child)
+        logger.info("ike \(ike.remote): CHILD SA \(child.name) installed (\(note)): in 0x\(hex32(child.inboundSPI)) out 0x\(hex32(child.outboundSPI)), \(child.localTS.map(\.description).joined(separator: ",")) === \(child.remoteTS.map(\.description).joined(separator: ",")), \(child.proposal.text)\(child.encapsulated ? ", UDP-encapsulated" : "")")
+        ctx.bus.publish(.childSAInstalled(ikeSA: ike.id, child: childReport(child, now: child.installedAt)))
+    }
+
+    func removeChild(_ ike: IKESA, outboundSPI: UInt32, reason: String) {
+        guard let i = ike.children.firstIndex(where: { $0.outboundSPI == outboundSPI }) else { return }
+        let child = ike.children.remove(at: i)
+        ctx.dataPlane.remove(child.handle)
+        logger.info("ike \(ike.remote): CHILD SA \(child.name) removed (\(reason)): in 0x\(hex32(child.inboundSPI)) out 0x\(hex32(child.outboundSPI))")
+        ctx.bus.publish(.childSARemoved(ikeSA: ike.id, inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI, reason: reason))
+    }
+
+    /// Forget an IKE SA and remove its CHILD SAs from the fast path.
+    func deleteSA(_ ike: IKESA, reason: String, notify: Bool = true) {
+        for child in ike.children { removeChild(ike, outboundSPI: child.outboundSPI, reason: reason) }
+        sas.removeValue(forKey: ike.id)
+        halfOpen = halfOpen.filter { $0.value != ike.id }
+        ctx.releaseSPI(ike.id)
+        ike.state = .deleting
+        if ike.establishedAt != nil {
+            logger.info("ike \(ike.remote): IKE SA \(hex(ike.id)) deleted (\(reason))")
+            ctx.bus.publish(.ikeSADeleted(id: ike.id, reason: reason))
+        }
+    }
+
+    func reply(_ d: IKEDatagram, _ bytes: [UInt8]) -> IKEDatagram {
+        ctx.counters.sent += 1
+        return IKEDatagram(local: d.local, remote: d.remote, bytes: bytes)
+    }
+}
+
+func hex(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - s.count)) + s
+}
+
+func hex32(_ v: UInt32) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 8 - s.count)) + s
+}

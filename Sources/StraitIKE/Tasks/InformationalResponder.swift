@@ -1,0 +1,34 @@
+import StraitIKEWire
+
+/// INFORMATIONAL requests from the peer (RFC 7296 1.4, 1.5, 2.4):
+///   HDR, SK {[N], [D], ...}  -->  <--  HDR, SK {[N], [D], ...}
+/// An empty request is a liveness check and gets an empty answer. Deleting CHILD SAs answers
+/// with our inbound SPIs of the same pairs (1.4.1); deleting the IKE SA answers empty.
+struct InformationalResponder {
+    enum Outcome {
+        case reply([IKEPayload], removeChildrenByOutboundSPI: [UInt32], deleteIKESA: Bool)
+    }
+
+    func process(ike: IKESA, payloads: [IKEPayload]) -> Outcome {
+        var deleteIKE = false
+        var removed: [UInt32] = []
+        var ourSPIs: [UInt32] = []
+        for case .delete(let d) in payloads {
+            if d.protocolID == .ike { deleteIKE = true; continue }
+            guard d.protocolID == .esp, let spis = d.spis32 else { continue }
+            for spi in spis {
+                // The peer names its inbound SPI, which is our outbound one.
+                if let child = ike.children.first(where: { $0.outboundSPI == spi }) {
+                    removed.append(spi)
+                    ourSPIs.append(child.inboundSPI)
+                }
+            }
+        }
+        if deleteIKE { return .reply([], removeChildrenByOutboundSPI: [], deleteIKESA: true) }
+        // MOBIKE address lists (ADDITIONAL_*_ADDRESS) are acknowledged with an empty answer;
+        // we announce no MOBIKE support, so peers do not move SAs to other addresses.
+        var reply: [IKEPayload] = []
+        if !ourSPIs.isEmpty { reply.append(.delete(.childSAs(.esp, spis: ourSPIs))) }
+        return .reply(reply, removeChildrenByOutboundSPI: removed, deleteIKESA: false)
+    }
+}

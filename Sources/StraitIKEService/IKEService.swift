@@ -1,0 +1,3 @@
+// The IKE I/O shell (SwiftNIO UDP sockets, bounded queue, timers). Placeholder.
+import StraitIKE
+public enum IKEServicePlaceholder {}
