@@ -136,6 +136,15 @@ public final class IKEEngine {
                 for spi in gone { removeChild(ike, outboundSPI: spi, reason: "deleted by peer") }
                 if deleteIKE { after = { self.deleteSA(ike, reason: "deleted by peer") } }
             }
+        case .createChildSA where ike.state == .established
+            && payloads.securityAssociation?.proposals.contains(where: { $0.protocolID == .ike }) == true:
+            let (p, new, note) = IKERekeyResponder(engine: ctx).process(old: ike, payloads: payloads, now: now)
+            answer = p
+            logger.info("ike \(ike.remote): \(note)")
+            if let new {
+                sas[new.id] = new
+                ctx.bus.publish(.ikeSARekeyed(old: ike.id, new: report(new, now: now)))
+            }
         case .createChildSA where ike.state == .established:
             let (p, child, note) = ChildRekeyResponder(engine: ctx).process(ike: ike, payloads: payloads, now: now)
             answer = p

@@ -7,17 +7,13 @@ import StraitIKEWire
 ///   HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr}  -->
 ///                                <--  HDR, SK {SA, Nr, [KEr], TSi, TSr}
 /// Make-before-break: the new SA pair is installed before the answer leaves; the old one stays
-/// until the initiator deletes it. Rekeying the IKE SA itself (an SA payload for protocol IKE)
-/// is answered NO_ADDITIONAL_SAS for now: the peer keeps the IKE SA until it reauthenticates.
+/// until the initiator deletes it. (Rekeying the IKE SA itself is IKERekeyResponder's.)
 struct ChildRekeyResponder {
     let engine: IKEEngineContext
 
     func process(ike: IKESA, payloads: [IKEPayload], now: IKETime) -> (reply: [IKEPayload], child: ChildSA?, note: String) {
         guard let vpn = ike.vpn, let sa = payloads.securityAssociation, let ni = payloads.nonce else {
             return ([.notify(NotifyPayload(type: .invalidSyntax))], nil, "CREATE_CHILD_SA without SA or nonce")
-        }
-        if sa.proposals.contains(where: { $0.protocolID == .ike }) {
-            return ([.notify(NotifyPayload(type: .noAdditionalSAs))], nil, "IKE SA rekey not supported yet")
         }
         let nonceR = secureRandomBytes(32)
         var shared: SecretBytes?

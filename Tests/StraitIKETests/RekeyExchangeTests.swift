@@ -1,0 +1,85 @@
+import Logging
+import StraitConfig
+import StraitCore
+@testable import StraitIKE
+import StraitIKECrypto
+import StraitIKEWire
+import XCTest
+
+/// CREATE_CHILD_SA as the responder: CHILD SA rekey (make-before-break) and IKE SA rekey.
+final class RekeyExchangeTests: XCTestCase {
+    let plane = FakeDataPlane()
+    let now = IKETime(nanoseconds: 5_000_000_000)
+
+    private func up() throws -> (IKEEngine, TestInitiator) {
+        let e = try IKEEngine(config: TestConfig.make(), dataPlane: plane, logger: Logger(label: "test"), now: now)
+        var i = TestInitiator()
+        let d = { (b: [UInt8]) in IKEDatagram(local: i.gateway, remote: i.local, bytes: b) }
+        try i.takeInitResponse(try XCTUnwrap(e.receive(d(i.initRequestBytes()), now: now).first).bytes)
+        _ = try XCTUnwrap(e.receive(d(try i.authRequest()), now: now).first)
+        return (e, i)
+    }
+
+    func testChildRekeyInstallsTheNewPairBeforeTheOldGoes() throws {
+        let (e, i) = try up()
+        let old = try XCTUnwrap(plane.installed.values.first)
+        let ni = secureRandomBytes(32)
+        let esp = Proposal.esp(number: 1, spi: 0xaabb_0002, transforms: [.encryption(.aesGCM16, keyLength: 128), .extendedSequenceNumbers(.esn)])
+        let req = try i.sealed(.createChildSA, messageID: 2, [
+            .notify(NotifyPayload(protocolID: .esp, spi: [0xaa, 0xbb, 0, 1], type: .rekeySA)),
+            .securityAssociation(SecurityAssociationPayload(proposals: [esp])), .nonce(NoncePayload(data: ni)),
+            .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: [.addressRange(AddressRangeSelector(prefix: IPPrefix("10.2.0.0/24")!))])),
+            .trafficSelectorsResponder(TrafficSelectorsPayload(selectors: [.addressRange(AddressRangeSelector(prefix: IPPrefix("10.1.0.0/24")!))])),
+        ])
+        let out = e.receive(IKEDatagram(local: i.gateway, remote: i.local, bytes: req), now: now)
+        let (_, reply) = try i.opened(try XCTUnwrap(out.first).bytes)
+        XCTAssertEqual(reply.types, [.securityAssociation, .nonce, .trafficSelectorsInitiator, .trafficSelectorsResponder])
+        XCTAssertEqual(plane.installed.count, 2, "new pair in, old pair still there")
+        let new = try XCTUnwrap(plane.installed.values.first { $0.outboundSPI == 0xaabb_0002 })
+        let keys = try IKEKeyDerivation.childSAKeys(prf: .hmacSHA2_256, skD: i.keys!.skD,
+                                                    suite: try ChildSASuite(encryption: try EncryptionAlgorithm(.aesGCM16, keyLengthBits: 128), integrity: nil),
+                                                    nonceI: ni, nonceR: try XCTUnwrap(reply.nonce?.data))
+        XCTAssertTrue(new.inboundKey.constantTimeEquals(keys.initiatorToResponder.encryption), "keys from the new nonces")
+        // The initiator then deletes the old SA.
+        let del = try i.sealed(.informational, messageID: 3, [.delete(.childSAs(.esp, spis: [i.espSPI]))])
+        _ = e.receive(IKEDatagram(local: i.gateway, remote: i.local, bytes: del), now: now)
+        XCTAssertEqual(plane.installed.count, 1)
+        XCTAssertEqual(plane.removed.map(\.inboundSPI), [old.inboundSPI])
+    }
+
+    func testIKERekeyMovesTheChildrenToTheNewSA() throws {
+        let (e, i) = try up()
+        let oldID = try XCTUnwrap(e.reports(now: now).first?.id)
+        let ni = secureRandomBytes(32)
+        let dh = try KeyExchange(group: .curve25519)
+        let newSPIi: UInt64 = 0x0102_0304_0506_0708
+        let proposal = Proposal.ike(number: 1, spi: newSPIi, transforms: [.encryption(.aesGCM16, keyLength: 128), .prf(.hmacSHA2_256), .keyExchange(.curve25519)])
+        let req = try i.sealed(.createChildSA, messageID: 2, [
+            .securityAssociation(SecurityAssociationPayload(proposals: [proposal])), .nonce(NoncePayload(data: ni)),
+            .keyExchange(KeyExchangePayload(group: .curve25519, data: dh.publicValue)),
+        ])
+        let (_, reply) = try i.opened(try XCTUnwrap(e.receive(IKEDatagram(local: i.gateway, remote: i.local, bytes: req), now: now).first).bytes)
+        let newSPIr = try XCTUnwrap(reply.securityAssociation?.proposals.first?.spi64)
+        // The initiator derives the new SA's keys (RFC 7296 2.18) and talks on it: message ID 0.
+        let shared = try dh.sharedSecret(peerPublicValue: try XCTUnwrap(reply.keyExchange?.data))
+        let suite = try IKESASuite(prf: .hmacSHA2_256, encryption: try EncryptionAlgorithm(.aesGCM16, keyLengthBits: 128), integrity: nil)
+        let keys = try IKEKeyDerivation.rekeyedIKESAKeys(old: i.keys!, newSuite: suite, sharedSecret: shared, nonceI: ni,
+                                                         nonceR: try XCTUnwrap(reply.nonce?.data), spiI: newSPIi, spiR: newSPIr)
+        var j = i
+        j.spiI = newSPIi
+        j.spiR = newSPIr
+        j.keys = keys
+        (j.out, j.inn) = try SKCipher.directions(for: keys, weAreOriginalInitiator: true)
+        // Delete the old IKE SA on the old one; the CHILD SA must survive on the new one.
+        let delOld = try i.sealed(.informational, messageID: 3, [.delete(.ikeSA)])
+        _ = e.receive(IKEDatagram(local: i.gateway, remote: i.local, bytes: delOld), now: now)
+        XCTAssertEqual(plane.installed.count, 1, "the CHILD SA moved, it was not deleted with the old IKE SA")
+        let reports = e.reports(now: now)
+        XCTAssertEqual(reports.map(\.id), [newSPIr])
+        XCTAssertNotEqual(oldID, newSPIr)
+        XCTAssertEqual(reports.first?.children.count, 1)
+        let dpd = try j.sealed(.informational, messageID: 0, [])
+        let answer = try XCTUnwrap(e.receive(IKEDatagram(local: i.gateway, remote: i.local, bytes: dpd), now: now).first)
+        XCTAssertEqual(try j.opened(answer.bytes).1.count, 0, "the new SA answers with the new keys")
+    }
+}
