@@ -1,5 +1,6 @@
 import StraitConfig
 import StraitCore
+import StraitIKECrypto
 import StraitIKEWire
 
 /// Timers react to what happened (WireGuard's way): half-open SAs expire, a quiet peer gets a
@@ -8,7 +9,7 @@ import StraitIKEWire
 extension IKEEngine {
     /// Call every 100 ms or so.
     public func tick(now: IKETime) -> [IKEDatagram] {
-        var out: [IKEDatagram] = []
+        var out = retransmitInits(now: now)
         try? ctx.cookies.rotateIfDue(now: now.nanoseconds / 1_000_000_000)
         for ike in Array(sas.values) {
             if ike.state == .halfOpen {
@@ -53,9 +54,44 @@ extension IKEEngine {
         return IKEDatagram(local: ike.local, remote: ike.remote, bytes: bytes)
     }
 
-    /// Start a tunnel of a VPN definition (initiator role: not implemented yet).
-    public func initiate(vpn: String, remote: IPAddress? = nil, now: IKETime) throws -> [IKEDatagram] {
-        throw IKEEngineError(message: "initiating IKE SAs is not implemented yet; sites initiate to Strait")
+    /// Start a tunnel of a VPN definition to its remote address (or `remote`), with the first
+    /// security policy's selectors.
+    public func initiate(vpn name: String, remote: IPAddress? = nil, now: IKETime) throws -> [IKEDatagram] {
+        guard let vpn = ctx.config.vpn(named: name) else { throw IKEEngineError(message: "no VPN definition named '\(name)'") }
+        guard let target = remote ?? vpn.remoteAddress.initiatorTarget, vpn.remoteAddress.contains(target) else {
+            throw IKEEngineError(message: "VPN '\(name)' has no single remote address to initiate to; give one inside \(vpn.remoteAddress)")
+        }
+        guard let policy = vpn.securityPolicies.first, let template = ctx.config.ikePolicyTemplate(named: vpn.ikePolicy),
+              let group = template.proposals.first?.groups.first, let dhGroup = DHGroup(rawValue: group.rawValue)
+        else { throw IKEEngineError(message: "VPN '\(name)' has no security policy or key exchange group") }
+        var s = InitiatingSA(vpn: vpn, policy: policy, spiI: ctx.newSPI(), local: IKEEndpoint(vpn.localAddress, 500),
+                             remote: IKEEndpoint(target, 500), group: group, dh: try KeyExchange(group: dhGroup),
+                             nonceI: secureRandomBytes(32), sentAt: now, nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
+        let bytes = try IKEInitiator(engine: ctx).initRequest(&s)
+        initiating[s.spiI] = s
+        ctx.counters.sent += 1
+        logger.info("ike \(s.remote): initiating an IKE SA for '\(name)'")
+        return [IKEDatagram(local: s.local, remote: s.remote, bytes: bytes)]
+    }
+
+    /// Retransmit IKE_SA_INITs we sent, until the tries run out.
+    func retransmitInits(now: IKETime) -> [IKEDatagram] {
+        var out: [IKEDatagram] = []
+        for (spi, var s) in initiating where now >= s.nextSend {
+            if s.attempts >= ctx.config.retransmit.tries {
+                initiating.removeValue(forKey: spi)
+                ctx.releaseSPI(spi)
+                logger.warning("ike \(s.remote): no answer to IKE_SA_INIT for '\(s.vpn.name)'")
+                continue
+            }
+            s.attempts += 1
+            s.nextSend = now + ctx.config.retransmit.wait(afterAttempt: s.attempts)
+            initiating[spi] = s
+            ctx.counters.retransmitsSent += 1
+            ctx.counters.sent += 1
+            out.append(IKEDatagram(local: s.local, remote: s.remote, bytes: s.request))
+        }
+        return out
     }
 
     /// Delete an IKE SA (and its CHILD SAs) with an INFORMATIONAL Delete to the peer.

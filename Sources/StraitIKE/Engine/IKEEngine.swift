@@ -16,6 +16,8 @@ public final class IKEEngine {
     var sas: [UInt64: IKESA] = [:]
     /// Half-open SAs by the initiator's SPI and address, to recognise IKE_SA_INIT retransmits.
     var halfOpen: [HalfOpenKey: UInt64] = [:]
+    /// IKE SAs we are starting, by our SPI, until IKE_SA_INIT is answered.
+    var initiating: [UInt64: InitiatingSA] = [:]
     /// How long an SA may stay half-open before it is dropped.
     static let halfOpenTimeout = Duration.seconds(30)
 
@@ -41,6 +43,9 @@ public final class IKEEngine {
         let h = peeked.header
         if h.exchangeType == .ikeSAInit && !h.isResponse && h.responderSPI == 0 {
             return initRequest(datagram, now: now)
+        }
+        if h.exchangeType == .ikeSAInit && h.isResponse && !h.isFromInitiator, initiating[h.initiatorSPI] != nil {
+            return initResponse(datagram, now: now)
         }
         // Our SPI is the responder's when the peer is the original initiator.
         let ours = h.isFromInitiator ? h.responderSPI : h.initiatorSPI
@@ -196,15 +201,72 @@ public final class IKEEngine {
         for old in others { deleteSA(old, reason: initialContact ? "INITIAL_CONTACT" : "replaced by a new IKE SA (unique-sa)", notify: false) }
     }
 
-    /// A response to our own request (liveness, delete).
+    /// A response to our own request (IKE_AUTH, liveness, delete).
     private func response(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
         guard let pending = ike.pending, pending.messageID == message.header.messageID,
-              (try? ike.open(d.bytes, message)) != nil else { return [] }
+              let payloads = try? ike.open(d.bytes, message) else { return [] }
         ike.pending = nil
         ike.lastHeard = now
         ike.nextRequestID = pending.messageID &+ 1
-        if case .deleteIKE = pending.kind { deleteSA(ike, reason: "terminated", notify: false) }
+        switch pending.kind {
+        case .deleteIKE: deleteSA(ike, reason: "terminated", notify: false)
+        case .auth(let auth): authenticated(ike, auth, payloads, now: now)
+        case .liveness, .deleteChild: break
+        }
         return []
+    }
+
+    private func authenticated(_ ike: IKESA, _ auth: AuthContext, _ payloads: [IKEPayload], now: IKETime) {
+        switch IKEInitiator(engine: ctx).processAuthResponse(ike, auth, payloads, now: now) {
+        case .failure(let e):
+            ctx.dataPlane.releaseInboundSPI(auth.inboundSPI)
+            logger.warning("ike \(ike.remote): IKE_AUTH as initiator failed: \(e)")
+            deleteSA(ike, reason: "authentication failed", notify: false)
+        case .success(let child):
+            ike.state = .established
+            ike.establishedAt = now
+            ctx.counters.ikeSAsEstablished += 1
+            let report = self.report(ike, now: now)
+            logger.info("ike \(ike.remote): IKE SA \(hex(ike.id)) established (we initiated) with \(report.remoteID) for '\(report.vpn)', \(ike.proposal.text)")
+            ctx.bus.publish(.ikeSAEstablished(report))
+            if let child { addChild(ike, child, note: "with IKE_AUTH") } else {
+                logger.warning("ike \(ike.remote): no CHILD SA: \(payloads.firstErrorNotify.map { "\($0.type)" } ?? "no acceptable answer")")
+            }
+        }
+    }
+
+    /// The answer to an IKE_SA_INIT we sent.
+    private func initResponse(_ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
+        guard var s = initiating[(try? IKEHeader.peek(d.bytes))?.header.initiatorSPI ?? 0],
+              let message = try? IKEMessage.decode(d.bytes) else { ctx.counters.malformed += 1; return [] }
+        let task = IKEInitiator(engine: ctx)
+        switch task.processInitResponse(&s, message, bytes: d.bytes, now: now) {
+        case .retry(let why):
+            logger.info("ike \(s.remote): IKE_SA_INIT again (\(why))")
+            guard let bytes = try? task.initRequest(&s) else { return [] }
+            s.attempts = 0
+            s.nextSend = now + ctx.config.retransmit.wait(afterAttempt: 0)
+            initiating[s.spiI] = s
+            ctx.counters.sent += 1
+            return [IKEDatagram(local: s.local, remote: s.remote, bytes: bytes)]
+        case .failed(let why):
+            initiating.removeValue(forKey: s.spiI)
+            ctx.releaseSPI(s.spiI)
+            logger.warning("ike \(s.remote): cannot start an IKE SA for '\(s.vpn.name)': \(why)")
+            return []
+        case .established(let ike):
+            initiating.removeValue(forKey: s.spiI)
+            sas[ike.id] = ike
+            do {
+                let (payloads, auth) = try task.authPayloads(ike, policy: s.policy)
+                guard let out = sendRequest(ike, .ikeAuth, payloads, kind: .auth(auth), now: now) else { return [] }
+                return [out]
+            } catch {
+                logger.warning("ike \(s.remote): IKE_AUTH not sent: \(error)")
+                deleteSA(ike, reason: "cannot authenticate", notify: false)
+                return []
+            }
+        }
     }
 
     // MARK: Children and deletion

@@ -105,7 +105,7 @@ final class IKESA {
 
 /// A request we sent and are waiting for the answer to.
 struct PendingRequest {
-    enum Kind { case liveness, deleteIKE, deleteChild([UInt32]) }
+    enum Kind { case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext) }
     var kind: Kind
     var messageID: UInt32
     var bytes: [UInt8]

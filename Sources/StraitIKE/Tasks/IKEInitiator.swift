@@ -1,0 +1,218 @@
+import StraitConfig
+import StraitCore
+import StraitIKECrypto
+import StraitIKEWire
+
+/// An IKE SA we are starting, before IKE_SA_INIT's answer gives it keys.
+struct InitiatingSA {
+    var vpn: VPNDefinition
+    var policy: SecurityPolicy
+    var spiI: UInt64
+    var local: IKEEndpoint
+    var remote: IKEEndpoint
+    var group: IKEDHGroup
+    var dh: KeyExchange
+    var nonceI: [UInt8]
+    var cookie: [UInt8]?
+    var request: [UInt8] = []
+    var sentAt: IKETime
+    var attempts = 0
+    var nextSend: IKETime
+    var retries = 0
+}
+
+/// What the IKE_AUTH request promised, to check the answer against.
+struct AuthContext {
+    var policy: SecurityPolicy
+    var inboundSPI: UInt32
+    var idi: IdentificationPayload
+}
+
+/// The initiator's side of IKE_SA_INIT and IKE_AUTH with a PSK (RFC 7296 1.2):
+///   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_*)  -->  <--  HDR, SAr1, KEr, Nr, [CERTREQ]
+///   HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->  <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+struct IKEInitiator {
+    let engine: IKEEngineContext
+
+    static func wireProposals(_ proposals: [IKEProposal]) -> [Proposal] {
+        proposals.enumerated().map { n, p in
+            var t: [Transform] = p.encryption.map { .encryption(EncryptionAlgorithm($0.transformID), keyLength: UInt16($0.keyBits)) }
+            if !p.isAEAD { t += p.integrity.map { .integrity(IntegrityAlgorithm($0.rawValue)) } }
+            t += p.prf.map { .prf(PseudorandomFunction($0.rawValue)) }
+            t += p.groups.map { .keyExchange(KeyExchangeMethod($0.rawValue)) }
+            return .ike(number: UInt8(n + 1), transforms: t)
+        }
+    }
+
+    static func wireESPProposals(_ proposals: [ESPProposal], spi: UInt32) -> [Proposal] {
+        proposals.enumerated().map { n, p in
+            var t: [Transform] = p.encryption.filter(\.isAEAD).map { .encryption(EncryptionAlgorithm($0.transformID), keyLength: UInt16($0.keyBits)) }
+            t += p.esn.map { .extendedSequenceNumbers($0 == .esn ? .esn : .noESN) }
+            return .esp(number: UInt8(n + 1), spi: spi, transforms: t)
+        }
+    }
+
+    func initRequest(_ s: inout InitiatingSA) throws -> [UInt8] {
+        guard let template = engine.config.ikePolicyTemplate(named: s.vpn.ikePolicy) else { throw IKEError.internal("no template") }
+        var payloads: [IKEPayload] = s.cookie.map { [.notify(NotifyPayload(type: .cookie, data: $0))] } ?? []
+        payloads += [
+            .securityAssociation(SecurityAssociationPayload(proposals: Self.wireProposals(template.proposals))),
+            .keyExchange(KeyExchangePayload(group: KeyExchangeMethod(s.group.rawValue), data: s.dh.publicValue)),
+            .nonce(NoncePayload(data: s.nonceI)),
+            .notify(NotifyPayload(type: .natDetectionSourceIP, data: try NATDetection.hash(
+                spiI: s.spiI, spiR: 0, address: s.local.address.bytes, port: s.local.port))),
+            .notify(NotifyPayload(type: .natDetectionDestinationIP, data: try NATDetection.hash(
+                spiI: s.spiI, spiR: 0, address: s.remote.address.bytes, port: s.remote.port))),
+        ]
+        let h = IKEHeader(initiatorSPI: s.spiI, responderSPI: 0, exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
+        s.request = IKEMessage(header: h, payloads: payloads).encode()
+        return s.request
+    }
+
+    enum InitOutcome {
+        case retry(String)              // cookie or another group: send the new request
+        case established(IKESA)         // keys derived: send IKE_AUTH next
+        case failed(String)
+    }
+
+    func processInitResponse(_ s: inout InitiatingSA, _ message: IKEMessage, bytes: [UInt8], now: IKETime) -> InitOutcome {
+        let p = message.payloads
+        if let c = p.notify(.cookie) {
+            s.cookie = c.data
+            return .retry("cookie")
+        }
+        if let n = p.notify(.invalidKEPayload), n.data.count == 2 {
+            let wanted = UInt16(n.data[0]) << 8 | UInt16(n.data[1])
+            guard let template = engine.config.ikePolicyTemplate(named: s.vpn.ikePolicy),
+                  let g = IKEDHGroup(rawValue: wanted), template.proposals.contains(where: { $0.groups.contains(g) }),
+                  let dh = try? KeyExchange(group: DHGroup(rawValue: wanted)!), s.retries < 3
+            else { return .failed("the responder wants group \(wanted), which we do not offer") }
+            s.group = g
+            s.dh = dh
+            s.retries += 1
+            return .retry("INVALID_KE_PAYLOAD: group \(g)")
+        }
+        if let err = p.firstErrorNotify { return .failed("the responder refused: \(err.type)") }
+        guard let sa = p.securityAssociation, sa.proposals.count == 1, let ke = p.keyExchange, let nr = p.nonce,
+              let template = engine.config.ikePolicyTemplate(named: s.vpn.ikePolicy),
+              let chosen = ProposalSelection.selectIKE(offered: sa.proposals, configured: template.proposals),
+              chosen.group.rawValue == ke.group.rawValue, chosen.group == s.group
+        else { return .failed("IKE_SA_INIT answer without an acceptable SA, KE or nonce") }
+        do {
+            let shared = try s.dh.sharedSecret(peerPublicValue: ke.data)
+            let spiR = message.header.responderSPI
+            let keys = try IKEKeyDerivation.initialIKESAKeys(suite: try chosen.suite(), sharedSecret: shared, nonceI: s.nonceI,
+                                                             nonceR: nr.data, spiI: s.spiI, spiR: spiR)
+            let ike = try IKESA(id: s.spiI, role: .initiator, spiI: s.spiI, spiR: spiR, local: s.local, remote: s.remote,
+                                proposal: chosen, keys: keys, nonceI: s.nonceI, nonceR: nr.data, initRequest: s.request,
+                                initResponse: bytes, candidates: [s.vpn], now: now)
+            let src = p.notifies.filter { $0.type == .natDetectionSourceIP }.map(\.data)
+            let dst = p.notifies.filter { $0.type == .natDetectionDestinationIP }.map(\.data)
+            ike.natRemote = !src.isEmpty && !src.contains {
+                NATDetection.matches($0, spiI: s.spiI, spiR: spiR, address: s.remote.address.bytes, port: s.remote.port)
+            }
+            ike.natLocal = !dst.isEmpty && !dst.contains {
+                NATDetection.matches($0, spiI: s.spiI, spiR: spiR, address: s.local.address.bytes, port: s.local.port)
+            }
+            ike.vpn = s.vpn
+            if ike.natLocal || ike.natRemote {
+                // Behind a NAT: IKE moves to 4500 from IKE_AUTH on (RFC 7296 2.23).
+                ike.local.port = 4500
+                ike.remote.port = 4500
+            }
+            return .established(ike)
+        } catch {
+            return .failed("IKE_SA_INIT answer: \(error)")
+        }
+    }
+
+    /// The IKE_AUTH request payloads; allocates our inbound SPI.
+    func authPayloads(_ ike: IKESA, policy: SecurityPolicy) throws -> ([IKEPayload], AuthContext) {
+        guard let vpn = ike.vpn, let psk = vpn.psk ?? engine.config.psks.first(where: { $0.ids.contains(vpn.remoteID) })?.secret,
+              let template = engine.config.ipsecPolicyTemplate(named: policy.ipsecPolicy)
+        else { throw IKEError.internal("no PSK or ESP template for '\(ike.vpn?.name ?? "?")'") }
+        let idi = Identities.payload(vpn.localID)
+        ike.localID = idi
+        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
+        let octets = IKEAuthentication.signedOctets(realMessage: ike.initRequest, peerNonce: ike.nonceR, prf: prf,
+                                                    skP: ike.keys.skPi, idPayloadBody: idi.authenticationOctets)
+        let auth = IKEAuthentication.sharedKeyAuth(prf: prf, sharedSecret: SecretBytes(copying: psk.bytes), signedOctets: octets)
+        let spi = try engine.dataPlane.allocateInboundSPI()
+        var payloads: [IKEPayload] = [.identificationInitiator(idi)]
+        if !vpn.remoteID.isPattern, vpn.remoteID != .any { payloads.append(.identificationResponder(Identities.payload(vpn.remoteID))) }
+        payloads += [
+            .notify(NotifyPayload(type: .initialContact)),
+            .authentication(AuthenticationPayload(method: AuthMethod(2), data: auth)),
+            .securityAssociation(SecurityAssociationPayload(proposals: Self.wireESPProposals(template.proposals, spi: spi))),
+            .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: policy.localTS.map { selector($0) })),
+            .trafficSelectorsResponder(TrafficSelectorsPayload(selectors: policy.remoteTS.map { selector($0) })),
+        ]
+        return (payloads, AuthContext(policy: policy, inboundSPI: spi, idi: idi))
+    }
+
+    private func selector(_ ts: ConfigTrafficSelector) -> StraitIKEWire.TrafficSelector {
+        var r = AddressRangeSelector(prefix: ts.prefix.network)
+        r.ipProtocol = ts.proto.number
+        r.startPort = UInt16(ts.ports.lowerBound)
+        r.endPort = UInt16(ts.ports.upperBound)
+        return .addressRange(r)
+    }
+
+    /// Check the IKE_AUTH answer and install the CHILD SA. Returns the child, or why not.
+    func processAuthResponse(_ ike: IKESA, _ ctx: AuthContext, _ p: [IKEPayload], now: IKETime) -> Result<ChildSA?, IKEError> {
+        guard let vpn = ike.vpn else { return .failure(.internal("no VPN")) }
+        if let err = p.notify(.authenticationFailed) {
+            return .failure(.protocolError("the responder says \(err.type)"))
+        }
+        guard case .identificationResponder(let idr)? = p.first(where: { $0.type == .identificationResponder }),
+              case .authentication(let auth)? = p.first(where: { $0.type == .authentication }),
+              let peerID = Identities.identity(idr), vpn.remoteID.matches(peerID),
+              let psk = engine.config.psk(for: vpn, remoteID: peerID)
+        else { return .failure(.protocolError("IKE_AUTH answer without an acceptable IDr and AUTH")) }
+        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
+        let octets = IKEAuthentication.signedOctets(realMessage: ike.initResponse, peerNonce: ike.nonceI, prf: prf,
+                                                    skP: ike.keys.skPr, idPayloadBody: idr.authenticationOctets)
+        guard IKEAuthentication.verifySharedKeyAuth(auth.data, prf: prf, sharedSecret: SecretBytes(copying: psk.bytes), signedOctets: octets)
+        else {
+            engine.counters.authFailures += 1
+            return .failure(.protocolError("the responder's AUTH does not verify"))
+        }
+        ike.remoteID = idr
+        ike.remoteIdentity = peerID
+        guard let sa = p.securityAssociation, let template = engine.config.ipsecPolicyTemplate(named: ctx.policy.ipsecPolicy),
+              let chosen = ProposalSelection.selectESP(offered: sa.proposals, configured: template.proposals, withKE: false),
+              case .trafficSelectorsInitiator(let tsi)? = p.first(where: { $0.type == .trafficSelectorsInitiator }),
+              case .trafficSelectorsResponder(let tsr)? = p.first(where: { $0.type == .trafficSelectorsResponder })
+        else {
+            engine.dataPlane.releaseInboundSPI(ctx.inboundSPI)
+            return .success(nil)   // IKE SA up, CHILD refused (the notify says why)
+        }
+        do {
+            let keys = try IKEKeyDerivation.childSAKeys(prf: prf, skD: ike.keys.skD, suite: try chosen.suite(),
+                                                        nonceI: ike.nonceI, nonceR: ike.nonceR)
+            let local = tsi.addressRanges.flatMap(SelectorNarrowing.prefixes)
+            let remote = tsr.addressRanges.flatMap(SelectorNarrowing.prefixes)
+            let nat = ike.natLocal || ike.natRemote || template.encapsulation == .udp
+            let encap: (local: UInt16, remote: UInt16)? = nat ? (4500, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
+            let name = "\(vpn.name)/\(ctx.policy.name)#\(ike.id & 0xffff_ffff)"
+            var install = ChildSAInstall(
+                name: name, cookie: engine.newChildCookie(), inboundSPI: ctx.inboundSPI, outboundSPI: chosen.peerSPI,
+                keyBits: chosen.encryption.keyBits, icvLength: 16,
+                inboundKey: keys.responderToInitiator.encryption, outboundKey: keys.initiatorToResponder.encryption,
+                esn: chosen.esn, replayWindow: template.replayWindow, local: ike.local.address, remote: ike.remote.address,
+                udpEncapsulation: encap, localTS: local, remoteTS: remote)
+            install.softBytes = template.rekeyBytes
+            install.hardBytes = template.lifeBytes
+            install.softPackets = template.rekeyPackets
+            install.hardPackets = template.lifePackets
+            let handle = try engine.dataPlane.install(install)
+            engine.counters.childSAsInstalled += 1
+            return .success(ChildSA(name: name, handle: handle, inboundSPI: ctx.inboundSPI, outboundSPI: chosen.peerSPI,
+                                    proposal: chosen, localTS: local, remoteTS: remote, encapsulated: encap != nil,
+                                    installedAt: now, cookie: install.cookie))
+        } catch {
+            engine.dataPlane.releaseInboundSPI(ctx.inboundSPI)
+            return .failure(.internal("installing the CHILD SA: \(error)"))
+        }
+    }
+}
