@@ -67,6 +67,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
     ],
     targets: [
         // Data plane.
@@ -100,6 +101,7 @@ let package = Package(
         .target(name: "StraitIKE", dependencies: [
             "StraitCore", "StraitConfig", "StraitIKEWire", "StraitIKECrypto",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "X509", package: "swift-certificates"),
         ]),
         .target(name: "StraitIKEService", dependencies: [
             "StraitIKE",

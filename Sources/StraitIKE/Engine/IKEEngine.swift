@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import StraitConfig
 import StraitCore
@@ -23,9 +24,13 @@ public final class IKEEngine {
 
     struct HalfOpenKey: Hashable { var spiI: UInt64; var remote: IKEEndpoint }
 
+    /// - credentials: the certificates and keys of `config` (`IKECredentials.load`); nil reads
+    ///   the files `config` names here, once.
+    /// - wallClock: the date certificates are checked against.
     public init(config: IKEConfig, dataPlane: IKEDataPlane, bus: IKEEventBus = IKEEventBus(), logger: Logger,
-                now: IKETime) throws {
-        ctx = try IKEEngineContext(config: config, dataPlane: dataPlane, bus: bus, logger: logger, now: now)
+                now: IKETime, credentials: IKECredentials? = nil, wallClock: @escaping @Sendable () -> Date = { Date() }) throws {
+        ctx = try IKEEngineContext(config: config, dataPlane: dataPlane, bus: bus, logger: logger, now: now,
+                                   credentials: credentials, wallClock: wallClock)
     }
 
     var logger: Logger { ctx.logger }

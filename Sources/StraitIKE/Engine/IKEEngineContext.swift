@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import StraitConfig
 import StraitIKECrypto
@@ -11,15 +12,25 @@ final class IKEEngineContext {
     let logger: Logger
     var counters = IKECounters()
     var cookies: CookieGenerator
+    /// Certificates and keys of the VPN definitions that use them (Auth/).
+    let credentials: IKECredentials
+    /// What day it is, for certificate validity (IKETime is monotonic and cannot say).
+    let wallClock: @Sendable () -> Date
     private var childCookie: UInt64 = 0
     private(set) var usedSPIs: Set<UInt64> = []
 
-    init(config: IKEConfig, dataPlane: IKEDataPlane, bus: IKEEventBus, logger: Logger, now: IKETime) throws {
+    init(config: IKEConfig, dataPlane: IKEDataPlane, bus: IKEEventBus, logger: Logger, now: IKETime,
+         credentials: IKECredentials? = nil, wallClock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.config = config
         self.dataPlane = dataPlane
         self.bus = bus
         self.logger = logger
         cookies = try CookieGenerator(now: now.nanoseconds / 1_000_000_000)
+        // Without credentials from the caller, the files the configuration names are read now.
+        self.credentials = try credentials ?? IKECredentials.load(config, now: wallClock())
+        try self.credentials.check(config)
+        self.wallClock = wallClock
+        for warning in self.credentials.warnings { logger.warning("ike: \(warning)") }
     }
 
     /// A fresh, unused, non-zero IKE SPI (our half of the pair).

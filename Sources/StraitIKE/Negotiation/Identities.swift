@@ -11,13 +11,14 @@ enum Identities {
         case .fqdn(let n): return .fqdn(n)
         case .rfc822(let n): return .rfc822(n)
         case .keyID(let k): return IdentificationPayload(idType: .keyID, data: k)
-        case .distinguishedName, .any:
-            // Our own identity is never %any (config rule); DNs come with certificates.
+        case .distinguishedName(let rdns): return IdentificationPayload(idType: .derASN1DN, data: CertificateIdentity.der(of: rdns))
+        case .any:
+            // Our own identity is never %any (config rule).
             return .fqdn(id.description)
         }
     }
 
-    /// The peer's identity, or nil for types we cannot match (DN without certificates).
+    /// The peer's identity, or nil for types we cannot match (ID_DER_ASN1_GN, a DN that does not decode).
     static func identity(_ p: IdentificationPayload) -> IKEIdentity? {
         switch p.idType {
         case .ipv4Address, .ipv6Address:
@@ -26,6 +27,7 @@ enum Identities {
         case .fqdn: return .fqdn(String(decoding: p.data, as: UTF8.self))
         case .rfc822Address: return .rfc822(String(decoding: p.data, as: UTF8.self))
         case .keyID: return .keyID(p.data)
+        case .derASN1DN: return CertificateIdentity.identity(ofName: p.data)
         default: return nil
         }
     }

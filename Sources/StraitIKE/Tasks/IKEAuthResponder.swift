@@ -3,9 +3,9 @@ import StraitCore
 import StraitIKECrypto
 import StraitIKEWire
 
-/// IKE_AUTH as the responder with a pre-shared key (RFC 7296 1.2, 2.15):
-///   HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr, [N(INITIAL_CONTACT)]}  -->
-///                                    <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+/// IKE_AUTH as the responder with a pre-shared key or certificates (RFC 7296 1.2, 2.15; Auth/):
+///   HDR, SK {IDi, [CERT+,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr, [N(INITIAL_CONTACT)]}  -->
+///                                    <--  HDR, SK {IDr, [CERT+,] AUTH, SAr2, TSi, TSr}
 /// The IKE SA is established once AUTH verifies, even when the CHILD SA is refused (2.21.2).
 struct IKEAuthResponder {
     let engine: IKEEngineContext
@@ -22,43 +22,44 @@ struct IKEAuthResponder {
         else { return .failed(reply: [.notify(NotifyPayload(type: .invalidSyntax))], reason: "IKE_AUTH without IDi or AUTH") }
         var idr: IdentificationPayload?
         if case .identificationResponder(let r)? = payloads.first(where: { $0.type == .identificationResponder }) { idr = r }
-        if payloads.contains(where: { $0.type == .eap }) || auth.method.rawValue != 2 {
+        if payloads.contains(where: { $0.type == .eap }) {
             engine.counters.authFailures += 1
-            return .failed(reply: authFailed, reason: "peer \(Identities.text(idi)) uses auth method \(auth.method.rawValue); only PSK (2) is configured")
+            return .failed(reply: authFailed, reason: "peer \(Identities.text(idi)) wants EAP, which Strait does not offer")
         }
         guard let peerID = Identities.identity(idi) else {
             engine.counters.authFailures += 1
             return .failed(reply: authFailed, reason: "unsupported peer identity \(Identities.text(idi))")
         }
-        // The VPN definition for this peer: remote identity pattern, and our identity if named.
+        // The VPN definition for this peer: remote identity pattern, our identity if named, and
+        // a remote-auth that fits the AUTH method (a PSK MIC, or a signature with a certificate).
+        let signs = auth.method != WireAuthMethod.sharedKeyMIC
         let vpns = ike.candidates.filter { vpn in
-            vpn.remoteID.matches(peerID) && vpn.remoteAuth == .psk &&
-                (idr.map { Identities.identity($0) == vpn.localID } ?? true)
+            vpn.remoteID.matches(peerID) && (vpn.remoteAuth != .psk) == signs &&
+                (idr.map { Identities.identity($0).map(vpn.localID.matches) ?? false } ?? true)
         }
-        guard let vpn = vpns.first, let psk = engine.config.psk(for: vpn, remoteID: peerID) else {
+        guard let vpn = vpns.first else {
             engine.counters.authFailures += 1
-            return .failed(reply: authFailed, reason: "no VPN definition accepts peer identity \(peerID) from \(ike.remote)")
+            return .failed(reply: authFailed, reason: "no VPN definition accepts peer identity \(peerID) from \(ike.remote) "
+                           + "with auth method \(methodName(auth.method))")
         }
-        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
-        let secret = SecretBytes(copying: psk.bytes)
-        let peerOctets = IKEAuthentication.signedOctets(realMessage: ike.initRequest, peerNonce: ike.nonceR, prf: prf,
-                                                        skP: ike.keys.skPi, idPayloadBody: idi.authenticationOctets)
-        guard IKEAuthentication.verifySharedKeyAuth(auth.data, prf: prf, sharedSecret: secret, signedOctets: peerOctets) else {
+        switch PeerAuthentication(engine: engine).verify(ike: ike, vpn: vpn, id: idi, identity: peerID, auth: auth, payloads: payloads) {
+        case .failure(let f):
             engine.counters.authFailures += 1
-            return .failed(reply: authFailed, reason: "AUTH from \(peerID) at \(ike.remote) does not verify with the PSK of '\(vpn.name)'")
+            return .failed(reply: authFailed, reason: "'\(vpn.name)': \(f.reason)")
+        case .success(let how):
+            engine.logger.debug("ike \(ike.remote): \(peerID) authenticated for '\(vpn.name)' by \(how)")
+        }
+        let local = LocalAuthentication(engine: engine)
+        let ourID = local.idPayload(vpn)
+        let ours: [IKEPayload]
+        do { ours = try local.payloads(ike: ike, vpn: vpn, id: ourID, peerIdentity: peerID) } catch {
+            return .failed(reply: authFailed, reason: "'\(vpn.name)': cannot authenticate ourselves: \(error)")
         }
         ike.vpn = vpn
         ike.remoteID = idi
         ike.remoteIdentity = peerID
-        let ourID = Identities.payload(vpn.localID)
         ike.localID = ourID
-        let ourOctets = IKEAuthentication.signedOctets(realMessage: ike.initResponse, peerNonce: ike.nonceI, prf: prf,
-                                                       skP: ike.keys.skPr, idPayloadBody: ourID.authenticationOctets)
-        var reply: [IKEPayload] = [
-            .identificationResponder(ourID),
-            .authentication(AuthenticationPayload(method: AuthMethod(2),
-                                                  data: IKEAuthentication.sharedKeyAuth(prf: prf, sharedSecret: secret, signedOctets: ourOctets))),
-        ]
+        var reply: [IKEPayload] = [.identificationResponder(ourID)] + ours
         var child: ChildSA?
         var refusal: String?
         if payloads.securityAssociation != nil {

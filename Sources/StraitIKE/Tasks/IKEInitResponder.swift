@@ -4,8 +4,8 @@ import StraitIKECrypto
 import StraitIKEWire
 
 /// IKE_SA_INIT as the responder (RFC 7296 1.2, 2.6, 2.23):
-///   HDR, SAi1, KEi, Ni, [N(NAT_DETECTION_*)]  -->
-///                                       <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*)
+///   HDR, SAi1, KEi, Ni, [N(NAT_DETECTION_*)], [N(SIGNATURE_HASH_ALGORITHMS)]  -->
+///                 <--  HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*), [CERTREQ], [N(SIGNATURE_HASH_ALGORITHMS)]
 /// or a stateless answer: N(COOKIE), N(INVALID_KE_PAYLOAD), N(NO_PROPOSAL_CHOSEN).
 struct IKEInitResponder {
     enum Outcome {
@@ -72,6 +72,8 @@ struct IKEInitResponder {
                 out.append(.notify(NotifyPayload(type: .natDetectionDestinationIP, data: try NATDetection.hash(
                     spiI: h.initiatorSPI, spiR: spiR, address: datagram.remote.address.bytes, port: datagram.remote.port))))
             }
+            // Certificates: CERTREQ for our CAs, SIGNATURE_HASH_ALGORITHMS (RFC 7427 4).
+            out += CertificateNegotiation.initResponsePayloads(request: payloads, candidates: candidates, engine.credentials)
             let header = IKEHeader(initiatorSPI: h.initiatorSPI, responderSPI: spiR, exchangeType: .ikeSAInit,
                                    flags: [.response], messageID: 0)
             let response = IKEMessage(header: header, payloads: out).encode()

@@ -28,9 +28,10 @@ struct AuthContext {
     var idi: IdentificationPayload
 }
 
-/// The initiator's side of IKE_SA_INIT and IKE_AUTH with a PSK (RFC 7296 1.2):
-///   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_*)  -->  <--  HDR, SAr1, KEr, Nr, [CERTREQ]
-///   HDR, SK {IDi, [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->  <--  HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+/// The initiator's side of IKE_SA_INIT and IKE_AUTH with a PSK or certificates (RFC 7296 1.2; Auth/):
+///   HDR, SAi1, KEi, Ni, N(NAT_DETECTION_*), [N(SIGNATURE_HASH_ALGORITHMS)]  -->  <--  HDR, SAr1, KEr, Nr, [CERTREQ]
+///   HDR, SK {IDi, [CERT+,] [CERTREQ,] [IDr,] AUTH, SAi2, TSi, TSr, N(INITIAL_CONTACT)}  -->
+///                                                   <--  HDR, SK {IDr, [CERT+,] AUTH, SAr2, TSi, TSr}
 struct IKEInitiator {
     let engine: IKEEngineContext
 
@@ -63,7 +64,7 @@ struct IKEInitiator {
                 spiI: s.spiI, spiR: 0, address: s.local.address.bytes, port: s.local.port))),
             .notify(NotifyPayload(type: .natDetectionDestinationIP, data: try NATDetection.hash(
                 spiI: s.spiI, spiR: 0, address: s.remote.address.bytes, port: s.remote.port))),
-        ]
+        ] + CertificateNegotiation.initRequestPayloads(s.vpn)
         let h = IKEHeader(initiatorSPI: s.spiI, responderSPI: 0, exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
         s.request = IKEMessage(header: h, payloads: payloads).encode()
         return s.request
@@ -128,21 +129,21 @@ struct IKEInitiator {
 
     /// The IKE_AUTH request payloads; allocates our inbound SPI.
     func authPayloads(_ ike: IKESA, policy: SecurityPolicy) throws -> ([IKEPayload], AuthContext) {
-        guard let vpn = ike.vpn, let psk = vpn.psk ?? engine.config.psks.first(where: { $0.ids.contains(vpn.remoteID) })?.secret,
-              let template = engine.config.ipsecPolicyTemplate(named: policy.ipsecPolicy)
-        else { throw IKEError.internal("no PSK or ESP template for '\(ike.vpn?.name ?? "?")'") }
-        let idi = Identities.payload(vpn.localID)
+        guard let vpn = ike.vpn, let template = engine.config.ipsecPolicyTemplate(named: policy.ipsecPolicy)
+        else { throw IKEError.internal("no ESP template for '\(ike.vpn?.name ?? "?")'") }
+        let local = LocalAuthentication(engine: engine)
+        let idi = local.idPayload(vpn)
         ike.localID = idi
-        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
-        let octets = IKEAuthentication.signedOctets(realMessage: ike.initRequest, peerNonce: ike.nonceR, prf: prf,
-                                                    skP: ike.keys.skPi, idPayloadBody: idi.authenticationOctets)
-        let auth = IKEAuthentication.sharedKeyAuth(prf: prf, sharedSecret: SecretBytes(copying: psk.bytes), signedOctets: octets)
+        // [CERT+] AUTH (Auth/LocalAuthentication), and a CERTREQ for the CAs we take the responder's certificate from.
+        var ours = try local.payloads(ike: ike, vpn: vpn, id: idi, peerIdentity: nil)
+        let auth = ours.removeLast()
         let spi = try engine.dataPlane.allocateInboundSPI()
-        var payloads: [IKEPayload] = [.identificationInitiator(idi)]
+        var payloads: [IKEPayload] = [.identificationInitiator(idi)] + ours
+        if let certreq = CertificateNegotiation.certificateRequest([vpn], engine.credentials) { payloads.append(certreq) }
         if !vpn.remoteID.isPattern, vpn.remoteID != .any { payloads.append(.identificationResponder(Identities.payload(vpn.remoteID))) }
         payloads += [
             .notify(NotifyPayload(type: .initialContact)),
-            .authentication(AuthenticationPayload(method: AuthMethod(2), data: auth)),
+            auth,
             .securityAssociation(SecurityAssociationPayload(proposals: Self.wireESPProposals(template.proposals, spi: spi))),
             .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: policy.localTS.map { selector($0) })),
             .trafficSelectorsResponder(TrafficSelectorsPayload(selectors: policy.remoteTS.map { selector($0) })),
@@ -166,17 +167,16 @@ struct IKEInitiator {
         }
         guard case .identificationResponder(let idr)? = p.first(where: { $0.type == .identificationResponder }),
               case .authentication(let auth)? = p.first(where: { $0.type == .authentication }),
-              let peerID = Identities.identity(idr), vpn.remoteID.matches(peerID),
-              let psk = engine.config.psk(for: vpn, remoteID: peerID)
+              let peerID = Identities.identity(idr), vpn.remoteID.matches(peerID)
         else { return .failure(.protocolError("IKE_AUTH answer without an acceptable IDr and AUTH")) }
-        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
-        let octets = IKEAuthentication.signedOctets(realMessage: ike.initResponse, peerNonce: ike.nonceI, prf: prf,
-                                                    skP: ike.keys.skPr, idPayloadBody: idr.authenticationOctets)
-        guard IKEAuthentication.verifySharedKeyAuth(auth.data, prf: prf, sharedSecret: SecretBytes(copying: psk.bytes), signedOctets: octets)
-        else {
+        switch PeerAuthentication(engine: engine).verify(ike: ike, vpn: vpn, id: idr, identity: peerID, auth: auth, payloads: p) {
+        case .failure(let f):
             engine.counters.authFailures += 1
-            return .failure(.protocolError("the responder's AUTH does not verify"))
+            return .failure(.protocolError("the responder's authentication fails: \(f.reason)"))
+        case .success(let how):
+            engine.logger.debug("ike \(ike.remote): responder \(peerID) authenticated by \(how)")
         }
+        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
         ike.remoteID = idr
         ike.remoteIdentity = peerID
         guard let sa = p.securityAssociation, let template = engine.config.ipsecPolicyTemplate(named: ctx.policy.ipsecPolicy),
