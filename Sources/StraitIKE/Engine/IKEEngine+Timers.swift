@@ -32,26 +32,26 @@ extension IKEEngine {
                 ike.pending = next
                 ctx.counters.retransmitsSent += 1
                 ctx.counters.sent += 1
-                out.append(IKEDatagram(local: ike.local, remote: ike.remote, bytes: p.bytes))
+                out += p.datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
                 continue
             }
             guard let vpn = ike.vpn, let template = ctx.config.ikePolicyTemplate(named: vpn.ikePolicy),
                   template.dpd.isEnabled, now - ike.lastHeard >= template.dpd.interval
             else { continue }
-            if let d = sendRequest(ike, .informational, [], kind: .liveness, now: now) { out.append(d) }
+            out += sendRequest(ike, .informational, [], kind: .liveness, now: now)
         }
         return out
     }
 
     /// Send a request of ours on an SA (window size 1: only when none is in flight).
     func sendRequest(_ ike: IKESA, _ exchange: ExchangeType, _ payloads: [IKEPayload], kind: PendingRequest.Kind,
-                     now: IKETime) -> IKEDatagram? {
-        guard ike.pending == nil, let bytes = try? ike.seal(exchange, messageID: ike.nextRequestID, response: false, payloads)
-        else { return nil }
-        ike.pending = PendingRequest(kind: kind, messageID: ike.nextRequestID, bytes: bytes, sentAt: now, attempts: 0,
+                     now: IKETime) -> [IKEDatagram] {
+        guard ike.pending == nil, let datagrams = try? ike.sealAll(exchange, messageID: ike.nextRequestID, response: false, payloads, fragmentSize: ctx.fragmentSize)
+        else { return [] }
+        ike.pending = PendingRequest(kind: kind, messageID: ike.nextRequestID, datagrams: datagrams, sentAt: now, attempts: 0,
                                      nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
-        ctx.counters.sent += 1
-        return IKEDatagram(local: ike.local, remote: ike.remote, bytes: bytes)
+        ctx.counters.sent += UInt64(datagrams.count)
+        return datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
     }
 
     /// Start a tunnel of a VPN definition to its remote address (or `remote`), with the first
@@ -101,11 +101,9 @@ extension IKEEngine {
         // The children go at once; the IKE SA when the peer answers (or gives up).
         for child in ike.children { removeChild(ike, outboundSPI: child.outboundSPI, reason: "terminated") }
         ike.pending = nil
-        guard let d = sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now) else {
-            deleteSA(ike, reason: "terminated", notify: false)
-            return []
-        }
-        return [d]
+        let out = sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now)
+        if out.isEmpty { deleteSA(ike, reason: "terminated", notify: false) }
+        return out
     }
 
     /// The fast path says a CHILD SA reached a lifetime (`cookie` from ChildSAInstall). A hard
@@ -115,17 +113,17 @@ extension IKEEngine {
         guard hard, let ike = sas.values.first(where: { $0.children.contains { $0.cookie == cookie } }),
               let child = ike.children.first(where: { $0.cookie == cookie }) else { return [] }
         removeChild(ike, outboundSPI: child.outboundSPI, reason: "hard lifetime")
-        if let d = sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [child.inboundSPI]))],
-                               kind: .deleteChild([child.inboundSPI]), now: now) { return [d] }
-        return []
+        return sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [child.inboundSPI]))],
+                           kind: .deleteChild([child.inboundSPI]), now: now)
     }
 
     /// Stop: tell every established peer (best effort, no retransmits) and remove CHILD SAs.
     public func shutdown(now: IKETime) -> [IKEDatagram] {
         var out: [IKEDatagram] = []
         for ike in Array(sas.values) {
-            if ike.state == .established, ike.pending == nil,
-               let d = sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now) { out.append(d) }
+            if ike.state == .established, ike.pending == nil {
+                out += sendRequest(ike, .informational, [.delete(.ikeSA)], kind: .deleteIKE, now: now)
+            }
             deleteSA(ike, reason: "shutdown", notify: false)
         }
         return out

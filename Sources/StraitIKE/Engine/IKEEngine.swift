@@ -83,7 +83,7 @@ public final class IKEEngine {
         let key = HalfOpenKey(spiI: message.header.initiatorSPI, remote: d.remote)
         if let id = halfOpen[key], let ike = sas[id], let last = ike.lastResponse {
             ctx.counters.retransmitsAnswered += 1
-            return [reply(d, last.bytes)]
+            return last.datagrams.map { reply(d, $0) }
         }
         let candidates = ctx.config.vpns.filter { vpn in
             (SelectorNarrowing.value(d.local.address) == 0 || vpn.localAddress == d.local.address)
@@ -120,12 +120,21 @@ public final class IKEEngine {
     private func request(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
         let id = message.header.messageID
         if let last = ike.lastResponse, last.messageID == id, id &+ 1 == ike.nextExpectedRequest {
+            // A retransmit (of any fragment): the whole answer again (RFC 7383 2.6.1).
+            if message.payloads.encryptedFragment.map({ $0.fragmentNumber != 1 }) ?? false { return [] }
             ctx.counters.retransmitsAnswered += 1
-            return [reply(d, last.bytes)]
+            return last.datagrams.map { reply(d, $0) }
         }
         guard id == ike.nextExpectedRequest else { return [] }   // outside the window of 1
         let payloads: [IKEPayload]
-        do { payloads = try ike.open(d.bytes, message) } catch {
+        do {
+            if message.payloads.encryptedFragment != nil {
+                guard case .complete(let p) = try ike.reassemble(d.bytes, message) else { return [] }
+                payloads = p
+            } else {
+                payloads = try ike.open(d.bytes, message)
+            }
+        } catch {
             ctx.counters.malformed += 1
             logger.info("ike \(ike.remote): request \(id) does not decrypt: \(error)")
             return []
@@ -162,12 +171,12 @@ public final class IKEEngine {
         default:
             answer = [.notify(NotifyPayload(type: .invalidSyntax))]
         }
-        guard let out = try? ike.seal(message.header.exchangeType, messageID: id, response: true, answer) else { return [] }
+        guard let out = try? ike.sealAll(message.header.exchangeType, messageID: id, response: true, answer, fragmentSize: ctx.fragmentSize) else { return [] }
         ike.lastResponse = (id, out)
         ike.nextExpectedRequest = id &+ 1
         ctx.bus.publish(.messageIDs(ikeSA: ike.id, nextInitiatorRequest: ike.nextRequestID, nextExpectedRequest: ike.nextExpectedRequest))
         after?()
-        return [reply(d, out)]
+        return out.map { reply(d, $0) }
     }
 
     private func authenticate(_ ike: IKESA, _ payloads: [IKEPayload], now: IKETime) -> ([IKEPayload], (() -> Void)?) {
@@ -208,8 +217,15 @@ public final class IKEEngine {
 
     /// A response to our own request (IKE_AUTH, liveness, delete).
     private func response(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
-        guard let pending = ike.pending, pending.messageID == message.header.messageID,
-              let payloads = try? ike.open(d.bytes, message) else { return [] }
+        guard let pending = ike.pending, pending.messageID == message.header.messageID else { return [] }
+        let payloads: [IKEPayload]
+        if message.payloads.encryptedFragment != nil {
+            guard case .complete(let p)? = try? ike.reassemble(d.bytes, message) else { return [] }
+            payloads = p
+        } else {
+            guard let p = try? ike.open(d.bytes, message) else { return [] }
+            payloads = p
+        }
         ike.pending = nil
         ike.lastHeard = now
         ike.nextRequestID = pending.messageID &+ 1
@@ -264,8 +280,7 @@ public final class IKEEngine {
             sas[ike.id] = ike
             do {
                 let (payloads, auth) = try task.authPayloads(ike, policy: s.policy)
-                guard let out = sendRequest(ike, .ikeAuth, payloads, kind: .auth(auth), now: now) else { return [] }
-                return [out]
+                return sendRequest(ike, .ikeAuth, payloads, kind: .auth(auth), now: now)
             } catch {
                 logger.warning("ike \(s.remote): IKE_AUTH not sent: \(error)")
                 deleteSA(ike, reason: "cannot authenticate", notify: false)

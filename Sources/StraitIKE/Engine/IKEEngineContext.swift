@@ -16,6 +16,8 @@ final class IKEEngineContext {
     let credentials: IKECredentials
     /// What day it is, for certificate validity (IKETime is monotonic and cannot say).
     let wallClock: @Sendable () -> Date
+    /// IKE messages above this size go out in fragments when the peer agreed (RFC 7383).
+    var fragmentSize = IKESA.defaultFragmentSize
     private var childCookie: UInt64 = 0
     private(set) var usedSPIs: Set<UInt64> = []
 

@@ -30,6 +30,9 @@ final class IKESA {
     var initResponse: [UInt8]
     var natLocal = false
     var natRemote = false
+    /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.3).
+    var fragmentation = false
+    var fragments: FragmentBuffer?
 
     /// VPN definitions this SA may still belong to (before IKE_AUTH names the peer), then the one.
     var candidates: [VPNDefinition]
@@ -40,7 +43,7 @@ final class IKESA {
 
     /// Requests from the peer: the next one we expect, and our last response (for retransmits).
     var nextExpectedRequest: UInt32 = 0
-    var lastResponse: (messageID: UInt32, bytes: [UInt8])?
+    var lastResponse: (messageID: UInt32, datagrams: [[UInt8]])?
     /// Requests we send: the next message ID, and the one in flight (window size 1).
     var nextRequestID: UInt32 = 0
     var pending: PendingRequest?
@@ -108,7 +111,7 @@ struct PendingRequest {
     enum Kind { case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext) }
     var kind: Kind
     var messageID: UInt32
-    var bytes: [UInt8]
+    var datagrams: [[UInt8]]
     var sentAt: IKETime
     var attempts: Int
     var nextSend: IKETime

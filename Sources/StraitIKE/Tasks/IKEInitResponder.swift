@@ -66,6 +66,12 @@ struct IKEInitResponder {
                 .keyExchange(KeyExchangePayload(group: ke.group, data: dh.publicValue)),
                 .nonce(NoncePayload(data: nonceR)),
             ]
+            // Fragmentation (RFC 7383 2.3): announced back when the peer offers it and a
+            // candidate VPN's template allows it.
+            let fragmentation = payloads.notify(.ikev2FragmentationSupported) != nil && candidates.contains {
+                engine.config.ikePolicyTemplate(named: $0.ikePolicy)?.fragmentation ?? false
+            }
+            if fragmentation { out.append(.notify(NotifyPayload(type: .ikev2FragmentationSupported))) }
             if !srcHashes.isEmpty || !dstHashes.isEmpty {
                 out.append(.notify(NotifyPayload(type: .natDetectionSourceIP, data: try NATDetection.hash(
                     spiI: h.initiatorSPI, spiR: spiR, address: localIP.bytes, port: datagram.local.port))))
@@ -83,7 +89,8 @@ struct IKEInitResponder {
                                 candidates: candidates, now: now)
             ike.natLocal = natLocal
             ike.natRemote = natRemote
-            ike.lastResponse = (0, response)
+            ike.lastResponse = (0, [response])
+            ike.fragmentation = fragmentation
             return .created(ike, response)
         } catch {
             return .drop("IKE_SA_INIT: \(error)")

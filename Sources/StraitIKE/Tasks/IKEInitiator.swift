@@ -65,6 +65,7 @@ struct IKEInitiator {
             .notify(NotifyPayload(type: .natDetectionDestinationIP, data: try NATDetection.hash(
                 spiI: s.spiI, spiR: 0, address: s.remote.address.bytes, port: s.remote.port))),
         ] + CertificateNegotiation.initRequestPayloads(s.vpn)
+        if template.fragmentation { payloads.append(.notify(NotifyPayload(type: .ikev2FragmentationSupported))) }
         let h = IKEHeader(initiatorSPI: s.spiI, responderSPI: 0, exchangeType: .ikeSAInit, flags: [.initiator], messageID: 0)
         s.request = IKEMessage(header: h, payloads: payloads).encode()
         return s.request
@@ -116,6 +117,7 @@ struct IKEInitiator {
                 NATDetection.matches($0, spiI: s.spiI, spiR: spiR, address: s.local.address.bytes, port: s.local.port)
             }
             ike.vpn = s.vpn
+            ike.fragmentation = template.fragmentation && p.notify(.ikev2FragmentationSupported) != nil
             if ike.natLocal || ike.natRemote {
                 // Behind a NAT: IKE moves to 4500 from IKE_AUTH on (RFC 7296 2.23).
                 ike.local.port = 4500
