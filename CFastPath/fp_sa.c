@@ -4,15 +4,23 @@
  *
  * Handles: an inbound SA whose SPI's low 20 bits name a free slot takes that slot, so the
  * worker finds it with one array read and one compare (SPIs the control plane allocates
- * are chosen that way). Any other SPI also goes into a hash (SPI -> handle).
+ * are chosen that way: fp_sa_reserve_spi). Any other SPI also goes into a hash (SPI -> handle).
+ *
+ * Handle allocation is amortised O(1) (see handle_take): outbound SAs, colliding SPIs and
+ * SPI reservations take handles from the top of the table down, so the low slots stay free
+ * for configured SPIs that encode their handle, as the former top-down scan did, without
+ * its O(n) cost per SA (O(n^2) to install 100k SAs).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_per_lcore.h>
+#include <rte_random.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_lcore.h>
@@ -23,6 +31,92 @@
 #include "fp_sa.h"
 
 static struct fp_ipsec ipsec_singleton;
+
+/*
+ * Handle allocator (control thread only).
+ *
+ * A watermark and a stack. Handles at or above `watermark` have been handed out by the
+ * allocator at some point; below it, none has (a configured inbound SPI may still have taken
+ * one directly). A handle freed at or above the watermark is pushed on the stack; one freed
+ * below it needs nothing: the watermark will reach it. Taking a handle pops the stack, else
+ * moves the watermark down. Both skip entries that became busy meanwhile (a configured SPI
+ * took the slot directly), lazily: `stacked` keeps a handle on the stack at most once, so
+ * every skip consumes an earlier push or a watermark step, and the cost is O(1) amortised.
+ * Why not a plain free list: configured inbound SPIs take arbitrary slots directly, which a
+ * free list would have to unlink (a position index per handle, and the top-down order lost);
+ * the lazy skip keeps the order that leaves low slots to such SPIs.
+ *
+ * `reserved[h]` is the SPI reserved on handle h (fp_sa_reserve_spi), 0 for none (reserved
+ * SPIs are >= 256). A reserved handle is busy for everyone but an inbound SA with that SPI.
+ */
+static struct {
+	uint32_t *stack;
+	uint32_t depth;
+	uint8_t *stacked;
+	uint32_t *reserved;
+	uint32_t n_reserved;
+	uint32_t watermark;
+} handles;
+
+static int handles_init(void)
+{
+	handles.stack = calloc(FP_SA_MAX, sizeof(uint32_t));
+	handles.stacked = calloc(FP_SA_MAX, 1);
+	handles.reserved = calloc(FP_SA_MAX, sizeof(uint32_t));
+	handles.depth = 0;
+	handles.n_reserved = 0;
+	handles.watermark = FP_SA_MAX;
+	return handles.stack && handles.stacked && handles.reserved ? 0 : -ENOMEM;
+}
+
+static void handles_free(void)
+{
+	free(handles.stack);
+	free(handles.stacked);
+	free(handles.reserved);
+	memset(&handles, 0, sizeof(handles));
+}
+
+static inline int handle_usable(const struct fp_ipsec *x, uint32_t h)
+{
+	return !x->sas[h] && !handles.reserved[h];
+}
+
+/* A free handle (never 0), or -1 when the table is full. */
+static int handle_take(const struct fp_ipsec *x)
+{
+	while (handles.depth) {
+		uint32_t h = handles.stack[--handles.depth];
+		handles.stacked[h] = 0;
+		if (handle_usable(x, h))
+			return (int)h;
+	}
+	while (handles.watermark > 1) {
+		uint32_t h = --handles.watermark;
+		if (handle_usable(x, h))
+			return (int)h;
+	}
+	return -1;
+}
+
+/* Handle h is free again (its SA is gone, its reservation released, or it went unused). */
+static void handle_put(uint32_t h)
+{
+	if (h == 0 || h >= FP_SA_MAX || h < handles.watermark || handles.stacked[h])
+		return;
+	handles.stacked[h] = 1;
+	handles.stack[handles.depth++] = h;
+}
+
+/* 12 random bits for the top of a reserved SPI (SPIs need not be secret, but unpredictable
+ * ones make blind guesses at a peer's SAs harder). */
+static uint32_t spi_random_bits(void)
+{
+	uint32_t v;
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = (uint32_t)rte_rand();
+	return v & ((1u << (32 - 20)) - 1);
+}
 
 struct fp_ipsec *fp_ipsec(void) { return &ipsec_singleton; }
 
@@ -51,7 +145,7 @@ int fp_ipsec_init(struct fp_main *fp, char *err, size_t errlen)
 	x->spi_index = rte_hash_create(&hp);
 	x->events = rte_ring_create("fp_ipsec_ev", 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	x->control_mgr = fp_ipsec_new_mgr();
-	if (!x->sas || !x->policies || !x->spi_index || !x->events || !x->control_mgr) {
+	if (!x->sas || !x->policies || !x->spi_index || !x->events || !x->control_mgr || handles_init() != 0) {
 		fp_seterr(err, errlen, "cannot set up IPsec tables: %s", rte_strerror(rte_errno));
 		return -1;
 	}
@@ -98,6 +192,7 @@ void fp_ipsec_free(struct fp_main *fp)
 	for (uint32_t w = 0; fp->workers && w < fp->cfg.n_workers; w++)
 		if (fp->workers[w].imb)
 			free_mb_mgr(fp->workers[w].imb);
+	handles_free();
 	memset(x, 0, sizeof(*x));
 }
 
@@ -180,17 +275,65 @@ int fp_ipsec_events(fp_ipsec_event_t *out, int max)
 	return n;
 }
 
-static int alloc_handle(struct fp_ipsec *x, const fp_sa_config_t *cfg)
+/* The handle for a new SA. An inbound SA whose SPI encodes a free slot (or the slot reserved
+ * for exactly this SPI) takes that slot; any other takes a free one from the allocator.
+ * *reservation is set when the slot was reserved for this SPI. */
+static int alloc_handle(struct fp_ipsec *x, const fp_sa_config_t *cfg, int *reservation)
 {
-	if (cfg->direction == FP_SA_INBOUND && !x->sas[cfg->spi & FP_SA_INDEX_MASK] && (cfg->spi & FP_SA_INDEX_MASK))
-		return (int)(cfg->spi & FP_SA_INDEX_MASK);
-	/* Outbound SAs and colliding SPIs: any free slot, from the top down, to keep the
-	 * low slots free for SPIs that encode their handle. */
-	for (uint32_t i = FP_SA_MAX - 1; i > 0; i--)
-		if (!x->sas[i])
-			return (int)i;
-	return -1;
+	uint32_t idx = cfg->spi & FP_SA_INDEX_MASK;
+	*reservation = 0;
+	if (cfg->direction == FP_SA_INBOUND && idx) {
+		if (handles.reserved[idx] == cfg->spi) {
+			*reservation = 1;
+			return (int)idx;
+		}
+		if (handle_usable(x, idx))
+			return (int)idx;
+	}
+	return handle_take(x);
 }
+
+/* An allocated handle that no SA got: back to the allocator (a reservation stays). */
+static void alloc_undo(int h, int reservation)
+{
+	if (!reservation)
+		handle_put((uint32_t)h);
+}
+
+int fp_sa_reserve_spi(uint32_t *spi_out)
+{
+	struct fp_main *fp = fp_main();
+	struct fp_ipsec *x = fp_ipsec();
+	if (!fp->eal_up || !x->sas || !handles.reserved || !spi_out)
+		return -ENODEV;
+	int h = handle_take(x);
+	if (h < 0)
+		return -ENOSPC;
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t spi = spi_random_bits() << 20 | (uint32_t)h;
+		/* 1-255 are reserved (RFC 4303); an SA in the hash may hold this SPI already. */
+		if (spi < 256 || fp_sa_lookup_inbound(spi))
+			continue;
+		handles.reserved[h] = spi;
+		handles.n_reserved++;
+		*spi_out = spi;
+		return 0;
+	}
+	handle_put((uint32_t)h);
+	return -EAGAIN;
+}
+
+void fp_sa_release_spi(uint32_t spi)
+{
+	uint32_t h = spi & FP_SA_INDEX_MASK;
+	if (!handles.reserved || spi < 256 || handles.reserved[h] != spi)
+		return;
+	handles.reserved[h] = 0;
+	handles.n_reserved--;
+	handle_put(h);
+}
+
+int fp_sa_reserved_count(void) { return (int)handles.n_reserved; }
 
 int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 {
@@ -226,13 +369,15 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 		fp_seterr(err, errlen, "an inbound SA with SPI 0x%08x exists", cfg->spi);
 		return -1;
 	}
-	int h = alloc_handle(x, cfg);
+	int reservation;
+	int h = alloc_handle(x, cfg, &reservation);
 	if (h < 0) {
 		fp_seterr(err, errlen, "SA table full (%u)", FP_SA_MAX);
 		return -1;
 	}
 	struct fp_sa *sa = rte_zmalloc("fp_sa", sizeof(*sa), 64);
 	if (!sa) {
+		alloc_undo(h, reservation);
 		fp_seterr(err, errlen, "out of memory for an SA");
 		return -1;
 	}
@@ -268,6 +413,7 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 		sa->bitmap = rte_zmalloc("fp_sa_win", cfg->replay_window / 8, RTE_CACHE_LINE_SIZE);
 		if (!sa->bitmap) {
 			sa_free(sa);
+			alloc_undo(h, reservation);
 			fp_seterr(err, errlen, "out of memory for a replay window");
 			return -1;
 		}
@@ -283,9 +429,14 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 	if (cfg->direction == FP_SA_INBOUND && (uint32_t)h != (cfg->spi & FP_SA_INDEX_MASK)) {
 		if (rte_hash_add_key_data(x->spi_index, &cfg->spi, (void *)(uintptr_t)h) < 0) {
 			sa_free(sa);
+			alloc_undo(h, reservation);
 			fp_seterr(err, errlen, "SPI table full");
 			return -1;
 		}
+	}
+	if (reservation) {
+		handles.reserved[h] = 0;
+		handles.n_reserved--;
 	}
 	/* Publish: the SA is complete before a worker can see its pointer. */
 	__atomic_store_n(&x->sas[h], sa, __ATOMIC_RELEASE);
@@ -306,6 +457,7 @@ int fp_sa_del(int h)
 	rte_rcu_qsbr_synchronize(fp->qsv, RTE_QSBR_THRID_INVALID);
 	sa_free(sa);
 	x->n_sas--;
+	handle_put((uint32_t)h);
 	return 0;
 }
 

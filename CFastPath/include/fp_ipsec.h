@@ -59,6 +59,19 @@ int fp_sa_del(int sa);
 int fp_sa_activate(int sa);
 int fp_sa_count(void);                 /* installed SAs */
 
+/*
+ * Inbound SPIs chosen by the fast path (IKE): reserve a free SA handle h (never 0) and return
+ * in *spi_out an SPI that encodes it, (12 random bits) << 20 | h, never below 256 (RFC 4303).
+ * The handle stays reserved (no other SA takes it) until fp_sa_add installs an inbound SA with
+ * that SPI, which then takes that handle (the workers' one-compare lookup), or until
+ * fp_sa_release_spi gives it back. Returns 0, -ENOSPC (table full), -ENODEV (not initialised)
+ * or -EAGAIN (no free SPI for the handle: unlikely). Control thread only, like fp_sa_add.
+ */
+int fp_sa_reserve_spi(uint32_t *spi_out);
+/* Give back a reservation that will not be installed; an SPI not reserved is ignored. */
+void fp_sa_release_spi(uint32_t spi);
+int fp_sa_reserved_count(void);        /* reservations not installed nor released */
+
 typedef struct fp_sa_info {
 	fp_sa_config_t config;             /* key bytes are never returned: zeroed */
 	uint8_t active;

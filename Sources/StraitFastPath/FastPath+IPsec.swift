@@ -90,6 +90,58 @@ extension FastPath {
         return Int(handle)
     }
 
+    /// Installs `sa` with the keying material (key || salt, `sa.algorithm.keyingMaterialBytes`
+    /// bytes) read from `keyingMaterial` instead of `sa.key`, which may be `.removed`: for keys
+    /// that live in a wiped buffer (IKE's), so no Swift array ever holds them. The C config's
+    /// copy is wiped as `addSA(_:cookie:inactive:)` does. Errors carry no config location.
+    @discardableResult
+    public func addSA(_ sa: SAConfig, keyingMaterial: UnsafeRawBufferPointer, cookie: UInt64 = 0,
+                      inactive: Bool = false) throws -> Int {
+        guard keyingMaterial.count == sa.algorithm.keyingMaterialBytes else {
+            throw Error(message: "SA \(sa.name): \(keyingMaterial.count) bytes of keying material, "
+                        + "\(sa.algorithm.rawValue) takes \(sa.algorithm.keyingMaterialBytes)")
+        }
+        var c = fp_sa_config_t()
+        defer { Self.wipeKey(&c) }
+        var keyless = sa
+        keyless.key = .removed
+        Self.fill(&c, from: keyless, cookie: cookie, inactive: inactive)
+        Self.fillKey(&c, keyBytes: sa.algorithm.keyBytes, material: keyingMaterial)
+        let handle = try lock.withLock {
+            try Self.check(location: nil, key: nil) { err, len in
+                let rc = fp_sa_add(&c, err, len)
+                if rc < 0 {
+                    // fp_sa_add names the SPI; say which SA it was.
+                    let text = "SA \(sa.name): " + String(cString: err)
+                    Self.copy(text, into: UnsafeMutableRawBufferPointer(start: err, count: len))
+                }
+                return rc
+            }
+        }
+        return Int(handle)
+    }
+
+    /// A fresh inbound SPI whose low 20 bits encode a reserved SA handle (the workers find
+    /// its SA with one array read), reserved until `addSA` installs an inbound SA with it or
+    /// `releaseSPI` gives it back. For IKE, which lets the data plane choose inbound SPIs.
+    public func reserveSPI() throws -> UInt32 {
+        var spi: UInt32 = 0
+        let rc = lock.withLock { fp_sa_reserve_spi(&spi) }
+        switch rc {
+        case 0: return spi
+        case -ENOSPC: throw Error(message: "no SPI left: the SA table is full")
+        default: throw Error(message: "reserve SPI: \(Self.errnoText(rc))")
+        }
+    }
+
+    /// Gives back an SPI from `reserveSPI` that will not be installed (an unknown one is ignored).
+    public func releaseSPI(_ spi: UInt32) {
+        lock.withLock { fp_sa_release_spi(spi) }
+    }
+
+    /// SPIs reserved and neither installed nor released yet.
+    public var reservedSPIs: Int { lock.withLock { Int(fp_sa_reserved_count()) } }
+
     public func deleteSA(_ handle: Int) throws {
         let rc = lock.withLock { fp_sa_del(Int32(handle)) }
         if rc != 0 { throw Error(message: "delete SA \(handle): \(Self.errnoText(rc))") }
@@ -220,6 +272,17 @@ extension FastPath {
         c.hard_packets = sa.lifetime.hardPackets
         c.inactive = inactive ? 1 : 0
         c.cookie = cookie
+    }
+
+    /// Writes the key (the first `keyBytes` of `material`) and the salt (the next 4) into `c`.
+    static func fillKey(_ c: inout fp_sa_config_t, keyBytes: Int, material: UnsafeRawBufferPointer) {
+        withUnsafeMutableBytes(of: &c.key) { key in
+            for i in 0..<min(keyBytes, key.count, material.count) { key[i] = material[i] }
+        }
+        withUnsafeMutableBytes(of: &c.salt) { salt in
+            for i in 0..<salt.count where keyBytes + i < material.count { salt[i] = material[keyBytes + i] }
+        }
+        c.key_len = UInt8(keyBytes)
     }
 
     /// Zeroes the key and salt of `c` with `explicit_bzero` (a store the optimiser keeps).
