@@ -148,5 +148,9 @@ let package = Package(
         .testTarget(name: "StraitIKEWireTests", dependencies: ["StraitIKEWire"]),
         .testTarget(name: "StraitIKECryptoTests", dependencies: ["StraitIKECrypto"]),
         .testTarget(name: "StraitIKETests", dependencies: ["StraitIKE", "StraitIKEWire", "StraitIKECrypto"]),
+        .testTarget(name: "StraitIKEServiceTests", dependencies: [
+            "StraitIKEService", "StraitIKE", "StraitIKECrypto", "StraitDaemon", "StraitConfig", "StraitCore",
+            .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )
