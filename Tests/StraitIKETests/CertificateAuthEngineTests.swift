@@ -242,6 +242,9 @@ final class CertificateAuthEngineTests: XCTestCase {
         XCTAssertTrue(untrusted.site.reports(now: untrusted.now).isEmpty)
         XCTAssertTrue(untrusted.sitePlane.installed.isEmpty)
         XCTAssertEqual(untrusted.site.counters.authFailures, 1)
+        // The site told the gateway (RFC 7296 2.21.2), which dropped its SA and CHILD SA at once.
+        XCTAssertTrue(untrusted.gw.reports(now: untrusted.now).isEmpty, "the gateway's SA went with the site's AUTHENTICATION_FAILED")
+        XCTAssertTrue(untrusted.gwPlane.installed.isEmpty)
     }
 
     /// A peer that authenticates with a PSK where the VPN wants a certificate finds no VPN.

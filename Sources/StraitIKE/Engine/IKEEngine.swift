@@ -231,18 +231,24 @@ public final class IKEEngine {
         ike.nextRequestID = pending.messageID &+ 1
         switch pending.kind {
         case .deleteIKE: deleteSA(ike, reason: "terminated", notify: false)
-        case .auth(let auth): authenticated(ike, auth, payloads, now: now)
+        case .auth(let auth): return authenticated(ike, auth, payloads, now: now)
         case .liveness, .deleteChild: break
         }
         return []
     }
 
-    private func authenticated(_ ike: IKESA, _ auth: AuthContext, _ payloads: [IKEPayload], now: IKETime) {
+    private func authenticated(_ ike: IKESA, _ auth: AuthContext, _ payloads: [IKEPayload], now: IKETime) -> [IKEDatagram] {
         switch IKEInitiator(engine: ctx).processAuthResponse(ike, auth, payloads, now: now) {
         case .failure(let e):
             ctx.dataPlane.releaseInboundSPI(auth.inboundSPI)
             logger.warning("ike \(ike.remote): IKE_AUTH as initiator failed: \(e)")
+            // Tell the responder, unless it refused us itself (RFC 7296 2.21.2); no retransmits.
+            var out: [IKEDatagram] = []
+            if payloads.notify(.authenticationFailed) == nil {
+                out = sendRequest(ike, .informational, [.notify(NotifyPayload(type: .authenticationFailed))], kind: .liveness, now: now)
+            }
             deleteSA(ike, reason: "authentication failed", notify: false)
+            return out
         case .success(let child):
             ike.state = .established
             ike.establishedAt = now
@@ -253,6 +259,7 @@ public final class IKEEngine {
             if let child { addChild(ike, child, note: "with IKE_AUTH") } else {
                 logger.warning("ike \(ike.remote): no CHILD SA: \(payloads.firstErrorNotify.map { "\($0.type)" } ?? "no acceptable answer")")
             }
+            return []
         }
     }
 

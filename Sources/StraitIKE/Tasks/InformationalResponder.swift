@@ -24,6 +24,8 @@ struct InformationalResponder {
                 }
             }
         }
+        // The initiator refused our AUTH after we established (RFC 7296 2.21.2): the SA is void.
+        if payloads.notify(.authenticationFailed) != nil { deleteIKE = true }
         if deleteIKE { return .reply([], removeChildrenByOutboundSPI: [], deleteIKESA: true) }
         // MOBIKE address lists (ADDITIONAL_*_ADDRESS) are acknowledged with an empty answer;
         // we announce no MOBIKE support, so peers do not move SAs to other addresses.
