@@ -17,10 +17,18 @@ public enum ControlCommands {
     public static let showVersion = ControlCommand<VersionReport>(["show", "version"])
     public static let showIPsecSAs = ControlCommand<[SAReport]>(["show", "ipsec", "sa"])
     public static let showIPsecSPD = ControlCommand<[PolicyReport]>(["show", "ipsec", "spd"])
+    /// Every IKE SA; with the argument `id` (`IKEArguments.id`), only that one (or `not-found`).
+    public static let showIKESAs = ControlCommand<[IKESAStatus]>(["show", "ike", "sa"])
+    public static let showIKEStats = ControlCommand<IKEStatsReport>(["show", "ike", "stats"])
+    /// Arguments `vpn`, and `remote` (optional).
+    public static let ikeInitiate = ControlCommand<IKEActionResult>(["ike", "initiate"])
+    /// Argument `id`.
+    public static let ikeTerminate = ControlCommand<IKEActionResult>(["ike", "terminate"])
 
     /// The words of every command above.
     public static let all: [[String]] = [
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
         showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
+        showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words,
     ]
 }

@@ -87,6 +87,10 @@ public struct ControlErrorCode: RawRepresentable, Hashable, Codable, Sendable, C
     public static let unavailable = ControlErrorCode("unavailable")
     /// The request is over `ControlProtocol.maxRequestBytes`.
     public static let tooLarge = ControlErrorCode("too-large")
+    /// The request names something that does not exist (an IKE SA id, a VPN).
+    public static let notFound = ControlErrorCode("not-found")
+    /// The feature is not configured (`show ike sa` without an `ike` section).
+    public static let notConfigured = ControlErrorCode("not-configured")
 
     public init(from decoder: Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)

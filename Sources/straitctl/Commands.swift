@@ -11,7 +11,7 @@ struct Straitctl: ParsableCommand {
             straitctl must run as root. Exit status: 0 ok, 1 the daemon answered with an error, \
             2 usage error or cannot connect.
             """,
-        subcommands: [Show.self]
+        subcommands: [Show.self, IKE.self]
     )
 
     /// `straitctl --socket X --json show ports`: the root accepts the options before the command
@@ -34,15 +34,15 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Runs `command`, prints its result as JSON or as `render` makes it, maps failures to exit codes.
-    func run<R>(_ command: ControlCommand<R>, render: (R) -> String) throws {
+    func run<R>(_ command: ControlCommand<R>, arguments: [String: String] = [:], render: (R) -> String) throws {
         let client = ControlClient(socketPath: socketPath)
         defer { client.close() }
         do {
             if json {
-                let raw = try client.callRaw(command.words)
+                let raw = try client.callRaw(command.words, arguments: arguments)
                 FileHandle.standardOutput.write(try JSONValue.prettyPrinted(raw))
             } else {
-                FileHandle.standardOutput.write(Data(render(try client.call(command)).utf8))
+                FileHandle.standardOutput.write(Data(render(try client.call(command, arguments: arguments)).utf8))
             }
         } catch let error as ControlClientError {
             FileHandle.standardError.write(Data("straitctl: \(error.message)\n".utf8))
@@ -58,7 +58,7 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the daemon's state.",
         subcommands: [Ports.self, Lcores.self, Stats.self, Routes.self, Neighbors.self, Config.self, Version.self,
-                      IPsec.self]
+                      IPsec.self, IKE.self]
     )
 
     struct Ports: ParsableCommand {
@@ -125,6 +125,77 @@ struct Show: ParsableCommand {
                 commandName: "spd", abstract: "Outbound policies (SPD), their SAs and matches.")
             @OptionGroup var global: GlobalOptions
             func run() throws { try global.run(ControlCommands.showIPsecSPD, render: ReportText.ipsecPolicies) }
+        }
+    }
+
+    struct IKE: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ike", abstract: "IKEv2: IKE SAs with their CHILD SAs, and counters.",
+            subcommands: [SA.self, Stats.self])
+
+        struct SA: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "sa",
+                abstract: "IKE SAs (a table), or one in detail with its CHILD SAs.",
+                discussion: "With --json, the result is a list: every IKE SA, or the one asked for.")
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: ArgumentHelp("An IKE SA's id (the table's ID column).", valueName: "id")) var id: UInt64?
+
+            func run() throws {
+                guard let id else { return try global.run(ControlCommands.showIKESAs, render: ReportText.ikeSAs) }
+                try global.run(ControlCommands.showIKESAs, arguments: [IKEArguments.id: String(id)]) {
+                    $0.map(ReportText.ikeSA).joined(separator: "\n")
+                }
+            }
+        }
+
+        struct Stats: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "stats", abstract: "IKE counters: messages, refusals, the UDP queue.")
+            @OptionGroup var global: GlobalOptions
+            func run() throws { try global.run(ControlCommands.showIKEStats, render: ReportText.ikeStats) }
+        }
+    }
+}
+
+/// `straitctl ike initiate|terminate`: act on IKE SAs.
+struct IKE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ike", abstract: "Start or delete IKE SAs.", subcommands: [Initiate.self, Terminate.self])
+
+    struct Initiate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a tunnel of a VPN: an IKE SA with its CHILD SAs.",
+            discussion: "A VPN whose remote-address is a network or any needs --remote.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The VPN's name (ike.vpns[].name).", valueName: "vpn")) var vpn: String
+        @Option(name: .long, help: ArgumentHelp("The peer's address, instead of the VPN's remote-address.", valueName: "address"))
+        var remote: String?
+
+        func validate() throws {
+            if let remote, !Self.isIPAddress(remote) { throw ValidationError("--remote: '\(remote)' is not an IP address") }
+        }
+
+        static func isIPAddress(_ text: String) -> Bool {
+            var buffer = [UInt8](repeating: 0, count: 16)
+            return inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1
+        }
+
+        func run() throws {
+            var arguments = [IKEArguments.vpn: vpn]
+            arguments[IKEArguments.remote] = remote
+            try global.run(ControlCommands.ikeInitiate, arguments: arguments) { $0.message + "\n" }
+        }
+    }
+
+    struct Terminate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete an IKE SA and its CHILD SAs (the peer is told with an INFORMATIONAL Delete).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: ArgumentHelp("The IKE SA's id (straitctl show ike sa).", valueName: "id")) var id: UInt64
+
+        func run() throws {
+            try global.run(ControlCommands.ikeTerminate, arguments: [IKEArguments.id: String(id)]) { $0.message + "\n" }
         }
     }
 }

@@ -74,6 +74,34 @@ enum Fixtures {
         PolicyReport(index: 1, localTS: "0.0.0.0/0", remoteTS: "10.9.0.0/16", protocol: "any", ports: "*:*",
                      priority: 100, action: "discard"),
     ]
+    static let ikeSAs = [
+        IKESAStatus(id: 7, vpn: "sites", state: "established", role: "responder", local: "192.0.2.1:4500",
+                    remote: "198.51.100.7:4500", localID: "gw.example.net", remoteID: "s1.sites.example.net",
+                    initiatorSPI: "0x0123456789abcdef", responderSPI: "0xfedcba9876543210",
+                    proposal: "aes128gcm16-prfsha256-x25519", natLocal: false, natRemote: true, ageSeconds: 3725,
+                    nextMessageID: 4, children: [
+                        ChildSAStatus(name: "sites/lan#7", inboundSPI: "0xc0012345", outboundSPI: "0x0a0b0c0d",
+                                      proposal: "aes128gcm16-esn", localTS: ["10.1.0.0/16", "fd00:1::/48"],
+                                      remoteTS: ["10.128.1.0/24", "fd00:8001::/64"], encapsulated: true, ageSeconds: 3600,
+                                      usage: ChildSAUsageStatus(inboundPackets: 1200, inboundBytes: 1_500_000,
+                                                                outboundPackets: 900, outboundBytes: 800_000,
+                                                                replayDrops: 2, authFailures: UInt64.max,
+                                                                outboundSeq: 900)),
+                        ChildSAStatus(name: "sites/servers#7", inboundSPI: "0xc0054321", outboundSPI: "0x0a0b0c0e",
+                                      proposal: "aes256gcm16-x25519-esn", localTS: ["172.16.10.0/24"],
+                                      remoteTS: ["10.128.1.0/24"], encapsulated: true, ageSeconds: 59),
+                    ]),
+        IKESAStatus(id: 8, vpn: "hq", state: "connecting", role: "initiator", local: "192.0.2.1:500",
+                    remote: "203.0.113.9:500", localID: "192.0.2.1", remoteID: "hq.example.net",
+                    initiatorSPI: "0x1111111111111111", responderSPI: "0x0000000000000000", proposal: "-",
+                    natLocal: false, natRemote: false, ageSeconds: 0, nextMessageID: 1, children: []),
+    ]
+    static let ikeStats = IKEStatsReport(
+        ports: [500, 4500], received: 120, sent: 118, malformed: 1, unknownSPI: 2, retransmitsAnswered: 3,
+        retransmitsSent: 4, cookiesSent: 5, halfOpenRefused: 6, authFailures: 7, noProposal: 8, tsUnacceptable: 9,
+        ikeSAsEstablished: 10, childSAsInstalled: 11, queueDrops: 12, datagrams: 140, delivered: 120, natKeepalives: 15,
+        nonIKE: 1, short: 2, unsupportedAddress: 0, sendErrors: UInt64.max, queueDepth: 3, queueHighWater: 64,
+        queueLimit: 4096)
 }
 
 extension ControlServer {
@@ -89,6 +117,24 @@ extension ControlServer {
         server.register(ControlCommands.showVersion) { _ in Fixtures.version }
         server.register(ControlCommands.showIPsecSAs) { _ in Fixtures.ipsecSAs }
         server.register(ControlCommands.showIPsecSPD) { _ in Fixtures.ipsecPolicies }
+        server.register(ControlCommands.showIKESAs) { request in
+            guard let id = request.arguments[IKEArguments.id] else { return Fixtures.ikeSAs }
+            guard let sa = Fixtures.ikeSAs.first(where: { String($0.id) == id }) else {
+                throw ControlError(.notFound, "no IKE SA \(id)")
+            }
+            return [sa]
+        }
+        server.register(ControlCommands.showIKEStats) { _ in Fixtures.ikeStats }
+        server.register(ControlCommands.ikeInitiate) { request in
+            let vpn = try request.requiredArgument(IKEArguments.vpn)
+            guard vpn == "sites" || vpn == "hq" else { throw ControlError(.notFound, "no VPN named '\(vpn)'") }
+            return IKEActionResult(message: "initiating VPN '\(vpn)' to \(request.arguments[IKEArguments.remote] ?? "203.0.113.9")")
+        }
+        server.register(ControlCommands.ikeTerminate) { request in
+            let id = try request.requiredArgument(IKEArguments.id)
+            guard Fixtures.ikeSAs.contains(where: { String($0.id) == id }) else { throw ControlError(.notFound, "no IKE SA \(id)") }
+            return IKEActionResult(message: "deleting IKE SA \(id)")
+        }
         return server
     }
 }
