@@ -6,6 +6,7 @@ import StraitConfig
 import StraitControl
 import StraitCore
 import StraitFastPath
+import StraitIKEService
 import StraitNetlink
 
 /// straitd: brings the pieces up in dependency order, serves until SIGTERM/SIGINT, and
@@ -13,7 +14,8 @@ import StraitNetlink
 ///
 ///   config -> fast path (EAL, ports, mirrors, workers) -> kernel side of the mirrors
 ///          -> netlink mirror (initial dump, then events) -> IPsec (UDP port, SAs, policies,
-///          tunnel routes; the event monitor) -> control socket
+///          tunnel routes; the event monitor) -> IKE (UDP 500/4500, the engine; with an `ike`
+///          section) -> control socket
 public final class Daemon {
     public struct StartupError: Error, CustomStringConvertible {
         public var description: String
@@ -26,6 +28,7 @@ public final class Daemon {
     private var kernel: KernelConfigurator?
     private var netlink: NetlinkSync?
     private var ipsecEvents: IPsecEventMonitor?
+    private var ike: IKEService?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
     private let started = Date()
@@ -82,6 +85,26 @@ public final class Daemon {
         monitor.start()
         ipsecEvents = monitor
 
+        let ikeConfig = config.ike
+        var ikeDataPlane: FastPathIKEDataPlane?
+        if !ikeConfig.isEmpty {
+            let dataPlane = FastPathIKEDataPlane(fastPath: fp, logger: logger)
+            ikeDataPlane = dataPlane
+            let service = IKEService(config: ikeConfig, dataPlane: dataPlane, logger: logger)
+            do {
+                try service.start()
+            } catch {
+                stop()
+                throw StartupError(description: "ike: \(error)")
+            }
+            ike = service
+            monitor.attachIKE(dataPlane: dataPlane, service: service)
+            logger.info("ike: \(ikeConfig.vpns.count) VPN(s), ports \(service.boundPorts.map(String.init).joined(separator: ", "))")
+            // The engine has its own copy; the daemon's (config reports) needs no secret.
+            config.ike = Self.withoutSecrets(ikeConfig)
+        }
+        let ikeCommands = IKECommands(service: ike, config: config.ike)
+
         let load = LcoreLoad()
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "strait.sampler"))
         timer.schedule(deadline: .now() + 1, repeating: 1)
@@ -89,7 +112,8 @@ public final class Daemon {
         timer.resume()
         sampler = timer
 
-        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started, ipsec: ipsec)
+        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started, ipsec: ipsec,
+                                    ike: ikeDataPlane)
         let server = ControlServer(socketPath: config.control.socketPath, logger: logger)
         server.register(ControlCommands.showPorts) { _ in reports.ports() }
         server.register(ControlCommands.showLcores) { _ in reports.lcores() }
@@ -100,6 +124,10 @@ public final class Daemon {
         server.register(ControlCommands.showVersion) { _ in reports.version() }
         server.register(ControlCommands.showIPsecSAs) { _ in reports.ipsecSAs() }
         server.register(ControlCommands.showIPsecSPD) { _ in reports.ipsecPolicies() }
+        server.register(ControlCommands.showIKESAs) { try ikeCommands.showSAs($0) }
+        server.register(ControlCommands.showIKEStats) { try ikeCommands.stats($0) }
+        server.register(ControlCommands.ikeInitiate) { try ikeCommands.initiate($0) }
+        server.register(ControlCommands.ikeTerminate) { try ikeCommands.terminate($0) }
         do {
             try server.start()
         } catch {
@@ -116,6 +144,11 @@ public final class Daemon {
         control = nil
         sampler?.cancel()
         sampler = nil
+        // IKE before the fast path: the engine deletes its IKE SAs (best-effort Deletes to the
+        // peers) and removes its CHILD SAs from the fast path, then the sockets close.
+        ipsecEvents?.detachIKE()
+        ike?.stop()
+        ike = nil
         ipsecEvents?.stop()
         ipsecEvents = nil
         netlink?.stop()
@@ -123,6 +156,14 @@ public final class Daemon {
         kernel = nil
         fastPath?.shutdown()   // workers stop, ports close, mirrors go away
         fastPath = nil
+    }
+
+    /// `ike` without its pre-shared keys (the engine keeps its own copy).
+    static func withoutSecrets(_ ike: IKEConfig) -> IKEConfig {
+        var copy = ike
+        for i in copy.vpns.indices { copy.vpns[i].psk = nil }
+        for i in copy.psks.indices { copy.psks[i].secret = PSK(bytes: []) }
+        return copy
     }
 
     /// Runs until SIGTERM or SIGINT, then stops everything.

@@ -3,12 +3,14 @@ import Logging
 import StraitConfig
 import StraitCore
 import StraitFastPath
+import StraitIKEService
 import StraitNetlink
 
 /// Drains the fast path's IPsec events on a timer and acts on them:
 ///
 /// - lifetimes and sequence-number exhaustion are logged with the SA's name, SPI and peer
-///   (never key material);
+///   (never key material); those of IKE's CHILD SAs go to the IKE engine (it rekeys or deletes),
+///   once per CHILD SA and kind;
 /// - ESP for an unknown SPI is logged as a warning with its outer addresses, at most once a
 ///   second per SPI (with how many were left unsaid);
 /// - a resolve request (one of our encrypted packets waits for its outer next hop) makes the
@@ -30,6 +32,7 @@ final class IPsecEventMonitor: @unchecked Sendable {
     // Touched on `queue` only.
     private var lastUnknown: [UInt32: (at: Double, suppressed: Int)] = [:]
     private var lastResolveFailure = -Double.infinity
+    private var ike: (dataPlane: FastPathIKEDataPlane, service: IKEService)?
 
     init(fastPath: FastPath, kernel: KernelConfigurator?, state: IPsecState, logger: Logger) {
         self.fastPath = fastPath
@@ -51,6 +54,16 @@ final class IPsecEventMonitor: @unchecked Sendable {
         timer = nil
     }
 
+    /// From now on, lifetime events of IKE's CHILD SAs go to `service`.
+    func attachIKE(dataPlane: FastPathIKEDataPlane, service: IKEService) {
+        queue.sync { ike = (dataPlane, service) }
+    }
+
+    /// Before the IKE service stops: its SAs' events are only logged again.
+    func detachIKE() {
+        queue.sync { ike = nil }
+    }
+
     private func drain() {
         let events = fastPath.ipsecEvents()
         guard !events.isEmpty else { return }
@@ -59,11 +72,14 @@ final class IPsecEventMonitor: @unchecked Sendable {
         for event in events {
             switch event {
             case .softExpired(let sa, let cookie, let spi):
+                if ikeLifetime(sa: sa, cookie: cookie, spi: spi, hard: false, why: "soft lifetime reached: rekeying") { continue }
                 let what = describe(sa: sa, cookie: cookie, spi: spi)
                 logger.warning("\(what): soft lifetime reached; install new keys (static SAs are not rekeyed) before the hard lifetime stops it")
             case .hardExpired(let sa, let cookie, let spi):
+                if ikeLifetime(sa: sa, cookie: cookie, spi: spi, hard: true, why: "hard lifetime reached: the SA is stopped") { continue }
                 logger.error("\(describe(sa: sa, cookie: cookie, spi: spi)): hard lifetime reached; the SA is stopped")
             case .sequenceExhausted(let sa, let cookie, let spi):
+                if ikeLifetime(sa: sa, cookie: cookie, spi: spi, hard: true, why: "no sequence number left: the SA is stopped") { continue }
                 logger.error("\(describe(sa: sa, cookie: cookie, spi: spi)): no sequence number left; the SA is stopped")
             case .unknownSPI(let spi, let source, let destination):
                 unknownSPI(spi, source: source, destination: destination, now: now)
@@ -76,6 +92,21 @@ final class IPsecEventMonitor: @unchecked Sendable {
         }
         if lastUnknown.count > 4096 {
             lastUnknown = lastUnknown.filter { now - $0.value.at < 60 }
+        }
+    }
+
+    /// True when `sa` belongs to an IKE CHILD SA (the engine hears of it once per kind).
+    private func ikeLifetime(sa: Int, cookie: UInt64, spi: UInt32, hard: Bool, why: String) -> Bool {
+        guard let ike, state.sas[sa] == nil else { return false }
+        switch ike.dataPlane.expiry(sa: sa, cookie: cookie, hard: hard) {
+        case .notIKE:
+            return false
+        case .duplicate:
+            return true
+        case .forward(let name, let cookie):
+            logger.info("ike: CHILD SA \(name) (SPI \(IPsecDefaults.spiText(spi))): \(why)")
+            ike.service.childSAExpired(cookie: cookie, hard: hard)
+            return true
         }
     }
 

@@ -13,6 +13,8 @@ struct ReportBuilder {
     var load: LcoreLoad
     var started: Date
     var ipsec: IPsecState
+    /// IKE's CHILD SAs, to name their SAs; nil without an `ike` section.
+    var ike: FastPathIKEDataPlane? = nil
 
     func ports() -> [PortReport] {
         fastPath.portStats().map { p in
