@@ -83,3 +83,88 @@ final class RekeyExchangeTests: XCTestCase {
         XCTAssertEqual(try j.opened(answer.bytes).1.count, 0, "the new SA answers with the new keys")
     }
 }
+
+/// Rekeys we start (RFC 7296 1.3.3) and simultaneous ones (2.8.1), engine to engine.
+final class ChildRekeyInitiatorTests: XCTestCase {
+    var now = IKETime(nanoseconds: 3_000_000_000)
+    let flip = { (d: IKEDatagram) in IKEDatagram(local: d.remote, remote: d.local, bytes: d.bytes) }
+
+    func shortLived(_ config: IKEConfig, rekey: Duration) -> IKEConfig {
+        var c = config
+        c.ipsecPolicyTemplates = c.ipsecPolicyTemplates.map {
+            IPsecPolicyTemplate(name: $0.name, proposals: $0.proposals, rekeyTime: rekey, lifeTime: rekey * 3, randTime: .zero,
+                                location: $0.location)
+        }
+        return c
+    }
+
+    func pump(_ a: [IKEDatagram], _ b: [IKEDatagram], site: IKEEngine, gw: IKEEngine) {
+        var toGW = a, toSite = b, n = 0
+        while !(toGW.isEmpty && toSite.isEmpty), n < 20 {
+            n += 1
+            let fromGW = toGW.flatMap { gw.receive(flip($0), now: now) }
+            let fromSite = toSite.flatMap { site.receive(flip($0), now: now) }
+            toSite = fromGW
+            toGW = fromSite
+        }
+    }
+
+    func up(siteRekey: Duration?, gwRekey: Duration?) throws -> (IKEEngine, IKEEngine, FakeDataPlane, FakeDataPlane) {
+        let sp = FakeDataPlane(), gp = FakeDataPlane()
+        sp.nextSPI = 0x5100_0001
+        var sc = EngineToEngineTests.siteConfig(), gc = TestConfig.make()
+        if let siteRekey { sc = shortLived(sc, rekey: siteRekey) }
+        if let gwRekey { gc = shortLived(gc, rekey: gwRekey) }
+        let site = try IKEEngine(config: sc, dataPlane: sp, logger: Logger(label: "site"), now: now)
+        let gw = try IKEEngine(config: gc, dataPlane: gp, logger: Logger(label: "gw"), now: now)
+        pump(try site.initiate(vpn: "hq", now: now), [], site: site, gw: gw)
+        XCTAssertEqual(gp.installed.count, 1)
+        return (site, gw, sp, gp)
+    }
+
+    func testTheGatewayRekeysItsCHILDSAWhenItsRekeyTimeComes() throws {
+        let (site, gw, sp, gp) = try up(siteRekey: nil, gwRekey: .seconds(60))
+        let oldGW = try XCTUnwrap(gp.installed.values.first)
+        now = now + .seconds(61)
+        pump([], gw.tick(now: now), site: site, gw: gw)
+        XCTAssertEqual(gp.installed.count, 1, "new pair in, old pair out")
+        XCTAssertEqual(sp.installed.count, 1)
+        let g = try XCTUnwrap(gp.installed.values.first), s = try XCTUnwrap(sp.installed.values.first)
+        XCTAssertNotEqual(g.inboundSPI, oldGW.inboundSPI)
+        XCTAssertEqual(g.outboundSPI, s.inboundSPI)
+        XCTAssertTrue(g.outboundKey.constantTimeEquals(s.inboundKey))
+        XCTAssertTrue(s.outboundKey.constantTimeEquals(g.inboundKey))
+        XCTAssertEqual(gp.removed.map(\.inboundSPI), [oldGW.inboundSPI])
+    }
+
+    func testSimultaneousRekeysLeaveExactlyOneMatchingPair() throws {
+        for _ in 0..<8 {   // random nonces decide which exchange wins: try both outcomes
+            let (site, gw, sp, gp) = try up(siteRekey: .seconds(60), gwRekey: .seconds(60))
+            now = now + .seconds(61)
+            pump(site.tick(now: now), gw.tick(now: now), site: site, gw: gw)
+            XCTAssertEqual(gp.installed.count, 1, "one pair left at the gateway")
+            XCTAssertEqual(sp.installed.count, 1, "one pair left at the site")
+            let g = try XCTUnwrap(gp.installed.values.first), s = try XCTUnwrap(sp.installed.values.first)
+            XCTAssertEqual(g.outboundSPI, s.inboundSPI, "the survivors are the same pair")
+            XCTAssertEqual(s.outboundSPI, g.inboundSPI)
+            XCTAssertTrue(g.outboundKey.constantTimeEquals(s.inboundKey))
+        }
+    }
+
+    func testAChildSAPastItsHardLifetimeGoesAtBothEnds() throws {
+        let (site, gw, sp, gp) = try up(siteRekey: nil, gwRekey: .seconds(60))
+        // Make the rekey fail: the site refuses (no proposal), so the gateway retries until the hard limit.
+        _ = site
+        var t = now
+        for _ in 0..<50 {
+            t = t + .seconds(5)
+            now = t
+            let fromGW = gw.tick(now: t)
+            // Drop every rekey on the floor, deliver the rest.
+            let kept = fromGW.filter { (try? IKEHeader.peek($0.bytes).header.exchangeType) != .createChildSA }
+            pump([], kept, site: site, gw: gw)
+        }
+        XCTAssertTrue(gp.installed.isEmpty, "past life-time (3 x rekey) the CHILD SA is gone")
+        _ = sp
+    }
+}

@@ -35,12 +35,39 @@ extension IKEEngine {
                 out += p.datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
                 continue
             }
+            if let d = childTimers(ike, now: now) {
+                out += d
+                continue
+            }
             guard let vpn = ike.vpn, let template = ctx.config.ikePolicyTemplate(named: vpn.ikePolicy),
                   template.dpd.isEnabled, now - ike.lastHeard >= template.dpd.interval
             else { continue }
             out += sendRequest(ike, .informational, [], kind: .liveness, now: now)
         }
         return out
+    }
+
+    /// CHILD SAs past their hard lifetime go (the peer is told); those due start a rekey.
+    /// One request at a time per IKE SA; nil when nothing was due.
+    func childTimers(_ ike: IKESA, now: IKETime) -> [IKEDatagram]? {
+        guard ike.state == .established, ike.pending == nil else { return nil }
+        if let dead = ike.children.first(where: { $0.expireAt.map { now >= $0 } ?? false }) {
+            removeChild(ike, outboundSPI: dead.outboundSPI, reason: "lifetime")
+            return sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [dead.inboundSPI]))],
+                               kind: .deleteChild([dead.inboundSPI]), now: now)
+        }
+        guard let i = ike.children.firstIndex(where: { !$0.rekeying && ($0.rekeyAt.map { now >= $0 } ?? false) }) else { return nil }
+        do {
+            let (payloads, c) = try ChildRekeyInitiator(engine: ctx).request(ike: ike, child: ike.children[i])
+            ike.children[i].rekeying = true
+            ike.children[i].peerRekeyNonces = nil
+            logger.info("ike \(ike.remote): rekeying CHILD SA \(ike.children[i].name)")
+            return sendRequest(ike, .createChildSA, payloads, kind: .rekeyChild(c), now: now)
+        } catch {
+            ike.children[i].rekeyAt = now + .seconds(30)
+            logger.warning("ike \(ike.remote): cannot rekey CHILD SA \(ike.children[i].name): \(error)")
+            return nil
+        }
     }
 
     /// Send a request of ours on an SA (window size 1: only when none is in flight).

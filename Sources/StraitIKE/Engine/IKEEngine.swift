@@ -167,7 +167,16 @@ public final class IKEEngine {
         case .createChildSA where ike.state == .established:
             let (p, child, note) = ChildRekeyResponder(engine: ctx).process(ike: ike, payloads: payloads, now: now)
             answer = p
-            if let child { addChild(ike, child, note: note) } else { logger.info("ike \(ike.remote): CREATE_CHILD_SA: \(note)") }
+            if let child {
+                // A rekey of a CHILD SA we are rekeying too: remember the peer's nonces (2.8.1).
+                // The old one is replaced: we no longer rekey it, the peer deletes it.
+                if let r = payloads.notify(.rekeySA), r.spi.count == 4,
+                   let i = ike.children.firstIndex(where: { $0.outboundSPI == r.spi.reduce(0) { $0 << 8 | UInt32($1) } }) {
+                    if ike.children[i].rekeying { ike.children[i].peerRekeyNonces = child.nonces }
+                    ike.children[i].rekeyAt = nil
+                }
+                addChild(ike, child, note: note)
+            } else { logger.info("ike \(ike.remote): CREATE_CHILD_SA: \(note)") }
         default:
             answer = [.notify(NotifyPayload(type: .invalidSyntax))]
         }
@@ -232,9 +241,41 @@ public final class IKEEngine {
         switch pending.kind {
         case .deleteIKE: deleteSA(ike, reason: "terminated", notify: false)
         case .auth(let auth): return authenticated(ike, auth, payloads, now: now)
-        case .liveness, .deleteChild: break
+        case .rekeyChild(let c): return rekeyed(ike, c, payloads, now: now)
+        case .deleteChild(let spis):
+            for child in ike.children where spis.contains(child.inboundSPI) {
+                removeChild(ike, outboundSPI: child.outboundSPI, reason: "deleted by us")
+            }
+        case .liveness: break
         }
         return []
+    }
+
+    /// The answer to our CHILD SA rekey: the new pair in, then one of the pairs out.
+    private func rekeyed(_ ike: IKESA, _ c: ChildRekeyContext, _ payloads: [IKEPayload], now: IKETime) -> [IKEDatagram] {
+        guard let i = ike.children.firstIndex(where: { $0.outboundSPI == c.oldOutboundSPI }) else {
+            ctx.dataPlane.releaseInboundSPI(c.newInboundSPI)
+            return []
+        }
+        let old = ike.children[i]
+        ike.children[i].rekeying = false
+        switch ChildRekeyInitiator(engine: ctx).response(ike: ike, old: old, c, payloads, now: now) {
+        case .failure(let e):
+            ctx.dataPlane.releaseInboundSPI(c.newInboundSPI)
+            ike.children[i].rekeyAt = now + .seconds(30)
+            logger.warning("ike \(ike.remote): rekey of CHILD SA \(old.name) failed: \(e); retry in 30 s")
+            return []
+        case .success(let new):
+            addChild(ike, new, note: "rekeyed by us")
+            // Both sides rekeyed at once: the exchange with the lowest nonce made the redundant
+            // pair, and its initiator deletes that pair (RFC 7296 2.8.1).
+            var doomed = old.inboundSPI
+            if let theirs = old.peerRekeyNonces {
+                if rekeyLoses(new.nonces, to: theirs) { doomed = new.inboundSPI }
+                logger.info("ike \(ike.remote): CHILD SA rekey collision on \(old.name): \(doomed == new.inboundSPI ? "ours" : "the old pair") goes")
+            }
+            return sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [doomed]))], kind: .deleteChild([doomed]), now: now)
+        }
     }
 
     private func authenticated(_ ike: IKESA, _ auth: AuthContext, _ payloads: [IKEPayload], now: IKETime) -> [IKEDatagram] {
@@ -299,6 +340,17 @@ public final class IKEEngine {
     // MARK: Children and deletion
 
     func addChild(_ ike: IKESA, _ child: ChildSA, note: String) {
+        var child = child
+        // Lifetimes by time (the fast path counts bytes and packets): rekey a little early,
+        // at a random moment in rand-time so both ends rarely start together.
+        if let policy = ike.vpn?.securityPolicies.first(where: { $0.name == child.policyName }),
+           let t = ctx.config.ipsecPolicyTemplate(named: policy.ipsecPolicy) {
+            if t.rekeyTime > .zero {
+                let jitter = t.randTime > .zero ? Duration.milliseconds(Int64.random(in: 0...Int64(seconds(t.randTime) * 1000))) : .zero
+                child.rekeyAt = child.installedAt + (t.rekeyTime - jitter)
+            }
+            if t.lifeTime > .zero { child.expireAt = child.installedAt + t.lifeTime }
+        }
         ike.children.append(child)
         logger.info("ike \(ike.remote): CHILD SA \(child.name) installed (\(note)): in 0x\(hex32(child.inboundSPI)) out 0x\(hex32(child.outboundSPI)), \(child.localTS.map(\.description).joined(separator: ",")) === \(child.remoteTS.map(\.description).joined(separator: ",")), \(child.proposal.text)\(child.encapsulated ? ", UDP-encapsulated" : "")")
         ctx.bus.publish(.childSAInstalled(ikeSA: ike.id, child: childReport(child, now: child.installedAt)))

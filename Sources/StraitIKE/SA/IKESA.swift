@@ -108,7 +108,7 @@ final class IKESA {
 
 /// A request we sent and are waiting for the answer to.
 struct PendingRequest {
-    enum Kind { case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext) }
+    enum Kind { case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext), rekeyChild(ChildRekeyContext) }
     var kind: Kind
     var messageID: UInt32
     var datagrams: [[UInt8]]
@@ -129,6 +129,17 @@ struct ChildSA {
     var encapsulated: Bool
     var installedAt: IKETime
     var cookie: UInt64
+    /// The security policy it was made for (its template gives the lifetimes).
+    var policyName = ""
+    /// The nonces of the exchange that made it (2.8.1: they decide rekey collisions).
+    var nonces: [[UInt8]] = []
+    /// When we rekey it, and when it dies if nobody did.
+    var rekeyAt: IKETime?
+    var expireAt: IKETime?
+    /// Our CREATE_CHILD_SA for it is in flight.
+    var rekeying = false
+    /// The peer rekeyed it while ours was in flight: the nonces of the peer's exchange.
+    var peerRekeyNonces: [[UInt8]]?
 }
 
 /// Errors inside the engine; they end the exchange, never the process.

@@ -71,7 +71,7 @@ struct ChildCreate {
             let handle = try engine.dataPlane.install(install)
             let child = ChildSA(name: name, handle: handle, inboundSPI: inboundSPI, outboundSPI: chosen.peerSPI,
                                 proposal: chosen, localTS: localPrefixes, remoteTS: remotePrefixes, encapsulated: encap != nil,
-                                installedAt: now, cookie: cookie)
+                                installedAt: now, cookie: cookie, policyName: policy.name, nonces: [nonceI, nonceR])
             engine.counters.childSAsInstalled += 1
             return .installed(child, reply: [
                 .securityAssociation(SecurityAssociationPayload(proposals: [chosen.wireProposal(spi: inboundSPI)])),

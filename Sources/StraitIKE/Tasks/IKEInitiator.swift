@@ -211,7 +211,8 @@ struct IKEInitiator {
             engine.counters.childSAsInstalled += 1
             return .success(ChildSA(name: name, handle: handle, inboundSPI: ctx.inboundSPI, outboundSPI: chosen.peerSPI,
                                     proposal: chosen, localTS: local, remoteTS: remote, encapsulated: encap != nil,
-                                    installedAt: now, cookie: install.cookie))
+                                    installedAt: now, cookie: install.cookie, policyName: ctx.policy.name,
+                                    nonces: [ike.nonceI, ike.nonceR]))
         } catch {
             engine.dataPlane.releaseInboundSPI(ctx.inboundSPI)
             return .failure(.internal("installing the CHILD SA: \(error)"))
