@@ -168,3 +168,15 @@ final class ChildRekeyInitiatorTests: XCTestCase {
         _ = sp
     }
 }
+
+extension ChildRekeyInitiatorTests {
+    func testASoftByteLimitFromTheFastPathStartsARekey() throws {
+        let (site, gw, sp, gp) = try up(siteRekey: nil, gwRekey: nil)
+        let old = try XCTUnwrap(gp.installed.values.first)
+        let cookie = old.cookie
+        pump([], gw.childSAExpired(cookie: cookie, hard: false, now: now), site: site, gw: gw)
+        XCTAssertEqual(gp.installed.count, 1)
+        XCTAssertNotEqual(gp.installed.values.first?.inboundSPI, old.inboundSPI, "rekeyed on the soft limit")
+        XCTAssertEqual(sp.installed.values.first?.outboundSPI, gp.installed.values.first?.inboundSPI)
+    }
+}

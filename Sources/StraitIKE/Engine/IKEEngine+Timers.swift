@@ -134,11 +134,16 @@ extension IKEEngine {
     }
 
     /// The fast path says a CHILD SA reached a lifetime (`cookie` from ChildSAInstall). A hard
-    /// limit removes it at once and tells the peer; a soft one is the peer's cue to rekey (we
-    /// answer rekeys; initiating them comes with the initiator role).
+    /// limit removes it at once and tells the peer; a soft one starts a rekey.
     public func childSAExpired(cookie: UInt64, hard: Bool, now: IKETime) -> [IKEDatagram] {
-        guard hard, let ike = sas.values.first(where: { $0.children.contains { $0.cookie == cookie } }),
-              let child = ike.children.first(where: { $0.cookie == cookie }) else { return [] }
+        guard let ike = sas.values.first(where: { $0.children.contains { $0.cookie == cookie } }),
+              let index = ike.children.firstIndex(where: { $0.cookie == cookie }) else { return [] }
+        let child = ike.children[index]
+        if !hard {
+            // Soft byte/packet limit: rekey now (the next tick starts it).
+            if !child.rekeying { ike.children[index].rekeyAt = now }
+            return childTimers(ike, now: now) ?? []
+        }
         removeChild(ike, outboundSPI: child.outboundSPI, reason: "hard lifetime")
         return sendRequest(ike, .informational, [.delete(.childSAs(.esp, spis: [child.inboundSPI]))],
                            kind: .deleteChild([child.inboundSPI]), now: now)
