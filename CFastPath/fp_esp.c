@@ -157,23 +157,34 @@ int fp_esp_encrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m)
 	return 0;
 }
 
+/* Is (src, dst) of family fam inside the SA's selectors: src in a remote one, dst in a local
+ * one? The first pair is inline (the common case: one site subnet each way). */
+static inline int ts_match(const struct fp_sa *sa, uint8_t fam, const uint8_t *src, const uint8_t *dst)
+{
+	int remote = sa->ts_family == fam && fp_prefix_match(src, sa->ts_remote, sa->ts_remote_len);
+	int local = sa->ts_family == fam && fp_prefix_match(dst, sa->ts_local, sa->ts_local_len);
+	if (likely(remote && local) || likely(!sa->more_ts))
+		return remote && local;
+	const struct fp_ts *t = sa->more_ts;
+	for (uint8_t i = 0; i < sa->n_more_local && !local; i++)
+		local = t[i].family == fam && fp_prefix_match(dst, t[i].addr, t[i].len);
+	t += sa->n_more_local;
+	for (uint8_t i = 0; i < sa->n_more_remote && !remote; i++)
+		remote = t[i].family == fam && fp_prefix_match(src, t[i].addr, t[i].len);
+	return remote && local;
+}
+
 /* Is the decrypted packet valid IP inside the SA's selectors (src in remote-ts, dst in local-ts)? */
 static int inner_ok(const struct fp_sa *sa, const uint8_t *ip, uint32_t len)
 {
 	if ((ip[0] >> 4) == 4) {
 		if (fp_ipv4_check(ip, len) != FP_HDR_OK)
 			return FP_CTR_DROP_ESP_INNER;
-		if (sa->ts_family != 4 || !fp_prefix_match(ip + 12, sa->ts_remote, sa->ts_remote_len) ||
-		    !fp_prefix_match(ip + 16, sa->ts_local, sa->ts_local_len))
-			return FP_CTR_DROP_ESP_POLICY;
-		return 0;
+		return ts_match(sa, 4, ip + 12, ip + 16) ? 0 : FP_CTR_DROP_ESP_POLICY;
 	}
 	if (fp_ipv6_check(ip, len) != FP_HDR_OK)
 		return FP_CTR_DROP_ESP_INNER;
-	if (sa->ts_family != 6 || !fp_prefix_match(ip + 8, sa->ts_remote, sa->ts_remote_len) ||
-	    !fp_prefix_match(ip + 24, sa->ts_local, sa->ts_local_len))
-		return FP_CTR_DROP_ESP_POLICY;
-	return 0;
+	return ts_match(sa, 6, ip + 8, ip + 24) ? 0 : FP_CTR_DROP_ESP_POLICY;
 }
 
 struct fp_sa *fp_esp_inbound_sa(struct rte_mbuf *m, uint32_t esp_off, int *drop)

@@ -173,6 +173,7 @@ static void sa_free(struct fp_sa *sa)
 	for (size_t i = 0; i < sizeof(sa->key); i++)
 		k[i] = 0;
 	rte_free(sa->bitmap);
+	rte_free(sa->more_ts);
 	rte_free(sa);
 }
 
@@ -365,6 +366,15 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 		fp_seterr(err, errlen, "SPI 0x%08x: tunnel addresses must be IPv4, selectors of one family", cfg->spi);
 		return -1;
 	}
+	for (uint8_t i = 0; i < cfg->n_more_local + cfg->n_more_remote && i < 2 * FP_SA_MORE_TS; i++) {
+		const fp_prefix_t *p = i < cfg->n_more_local ? &cfg->more_local[i] : &cfg->more_remote[i - cfg->n_more_local];
+		if (cfg->n_more_local > FP_SA_MORE_TS || cfg->n_more_remote > FP_SA_MORE_TS ||
+		    !((p->addr.family == 4 && p->len <= 32) || (p->addr.family == 6 && p->len <= 128))) {
+			fp_seterr(err, errlen, "SPI 0x%08x: bad additional traffic selector (at most %d per side)", cfg->spi,
+			          FP_SA_MORE_TS);
+			return -1;
+		}
+	}
 	if (cfg->direction == FP_SA_INBOUND && fp_sa_lookup_inbound(cfg->spi)) {
 		fp_seterr(err, errlen, "an inbound SA with SPI 0x%08x exists", cfg->spi);
 		return -1;
@@ -394,6 +404,24 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 	sa->ts_remote_len = cfg->ts_remote_len;
 	memcpy(sa->ts_local, cfg->ts_local.addr, 16);
 	memcpy(sa->ts_remote, cfg->ts_remote.addr, 16);
+	if (cfg->n_more_local || cfg->n_more_remote) {
+		uint8_t nl = RTE_MIN(cfg->n_more_local, FP_SA_MORE_TS), nr = RTE_MIN(cfg->n_more_remote, FP_SA_MORE_TS);
+		sa->more_ts = rte_zmalloc("fp_sa_ts", sizeof(struct fp_ts) * (nl + nr), 0);
+		if (!sa->more_ts) {
+			sa_free(sa);
+			alloc_undo(h, reservation);
+			fp_seterr(err, errlen, "out of memory for traffic selectors");
+			return -1;
+		}
+		for (uint8_t i = 0; i < nl + nr; i++) {
+			const fp_prefix_t *p = i < nl ? &cfg->more_local[i] : &cfg->more_remote[i - nl];
+			sa->more_ts[i].family = p->addr.family;
+			sa->more_ts[i].len = p->len;
+			memcpy(sa->more_ts[i].addr, p->addr.addr, 16);
+		}
+		sa->n_more_local = nl;
+		sa->n_more_remote = nr;
+	}
 	sa->soft_bytes = cfg->soft_bytes;
 	sa->hard_bytes = cfg->hard_bytes;
 	sa->soft_packets = cfg->soft_packets;

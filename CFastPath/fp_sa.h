@@ -31,6 +31,12 @@ enum fp_sa_flags {
 	FP_SA_F_AES256 = 1 << 5,
 };
 
+/* One traffic selector beyond an SA's first pair. */
+struct fp_ts {
+	uint8_t family, len;
+	uint8_t addr[16];
+};
+
 struct fp_sa {
 	/* Read-mostly: set at install. */
 	uint32_t spi;
@@ -42,6 +48,10 @@ struct fp_sa {
 	uint8_t tun_local[4], tun_remote[4];
 	uint16_t udp_local, udp_remote;  /* host order */
 	uint8_t ts_local[16], ts_remote[16];
+	/* Further selectors, read only when the first pair does not match: n_more_local
+	 * locals, then n_more_remote remotes. */
+	uint8_t n_more_local, n_more_remote;
+	struct fp_ts *more_ts;
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint64_t cookie;
 	uint32_t window;             /* replay window in packets, multiple of 64; 0 = off */

@@ -28,6 +28,13 @@ typedef enum fp_sa_direction {
 	FP_SA_INBOUND = 1,
 } fp_sa_direction_t;
 
+#define FP_SA_MORE_TS 7                /* selectors beyond the first, per side */
+
+typedef struct fp_prefix {
+	fp_ip_t addr;
+	uint8_t len;
+} fp_prefix_t;
+
 typedef struct fp_sa_config {
 	uint32_t spi;                      /* host order; unique per direction and peer */
 	fp_sa_direction_t direction;
@@ -47,6 +54,10 @@ typedef struct fp_sa_config {
 	uint8_t ts_local_len;
 	fp_ip_t ts_remote;
 	uint8_t ts_remote_len;
+	/* More selectors (IKE negotiates lists, RFC 7296 2.9): an inbound packet passes when its
+	 * source is in any remote selector and its destination in any local one, of its family. */
+	uint8_t n_more_local, n_more_remote;
+	fp_prefix_t more_local[FP_SA_MORE_TS], more_remote[FP_SA_MORE_TS];
 	/* Lifetimes; 0 = none. Soft raises an event once, hard stops the SA at once. */
 	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
 	uint8_t inactive;                  /* 1: installed but unused until fp_sa_activate (HA) */

@@ -140,6 +140,10 @@ public struct SAConfig: Sendable {
     /// The traffic selectors: the inner networks this SA carries (one family).
     public var localTS: IPPrefix
     public var remoteTS: IPPrefix
+    /// Further selectors (IKE negotiates lists; never from the config file): inbound packets
+    /// pass when the source is in any remote and the destination in any local selector.
+    public var moreLocalTS: [IPPrefix] = []
+    public var moreRemoteTS: [IPPrefix] = []
     public var lifetime: SALifetime
     public var location: SourceLocation
 

@@ -72,9 +72,9 @@ final class FastPathIKEDataPlane: IKEDataPlane, @unchecked Sendable {
     func install(_ child: ChildSAInstall) throws -> ChildSAHandle {
         let plan = try Self.plan(child)
         if plan.uncheckedPairs > 0 {
-            let text = "ike: CHILD SA \(child.name): the fast path checks one selector pair on inbound packets "
-                + "(\(plan.inbound.localTS) === \(plan.inbound.remoteTS)); inbound traffic of the other "
-                + "\(plan.uncheckedPairs) pair(s) will be dropped as policy mismatches"
+            let text = "ike: CHILD SA \(child.name): the fast path checks up to \(FastPath.moreSelectorsPerSide + 1) selectors per side "
+                + "on inbound packets; inbound traffic of the \(plan.uncheckedPairs) selector(s) beyond that will be "
+                + "dropped as policy mismatches"
             logger.warning("\(text)")
         }
         let inbound = try child.inboundKey.withUnsafeBytes { key in
@@ -197,18 +197,25 @@ final class FastPathIKEDataPlane: IKEDataPlane, @unchecked Sendable {
         let udpRemote = Int(child.udpEncapsulation?.remote ?? UInt16(IPsecDefaults.udpPort))
         let lifetime = SALifetime(softBytes: child.softBytes, hardBytes: child.hardBytes, softPackets: child.softPackets,
                                   hardPackets: child.hardPackets)
+        // The inbound check takes the first pair inline and the other selectors as lists.
+        let moreLocal = unique(child.localTS.map(\.network).filter { $0 != first.0 })
+        let moreRemote = unique(child.remoteTS.map(\.network).filter { $0 != first.1 })
         func sa(_ direction: SAConfig.Direction, spi: UInt32) -> SAConfig {
-            SAConfig(name: "\(child.name) \(direction.rawValue)", direction: direction, spi: spi, algorithm: algorithm,
-                     key: .removed, esn: child.esn, replayWindow: direction == .inbound ? replayWindow(child.replayWindow) : 0,
-                     local: local, remote: remote, encapsulation: encapsulation, udpLocalPort: udpLocal,
-                     udpRemotePort: udpRemote, localTS: first.0, remoteTS: first.1, lifetime: lifetime, location: location)
+            var c = SAConfig(name: "\(child.name) \(direction.rawValue)", direction: direction, spi: spi, algorithm: algorithm,
+                             key: .removed, esn: child.esn, replayWindow: direction == .inbound ? replayWindow(child.replayWindow) : 0,
+                             local: local, remote: remote, encapsulation: encapsulation, udpLocalPort: udpLocal,
+                             udpRemotePort: udpRemote, localTS: first.0, remoteTS: first.1, lifetime: lifetime, location: location)
+            c.moreLocalTS = moreLocal
+            c.moreRemoteTS = moreRemote
+            return c
         }
         let policies = pairs.map { l, r in
             PolicyConfig(localTS: l, remoteTS: r, priority: policyPriorityBase + (l.address.bitWidth - l.length),
                          action: .protect, location: location)
         }
         return Plan(inbound: sa(.inbound, spi: child.inboundSPI), outbound: sa(.outbound, spi: child.outboundSPI),
-                    policies: policies, uncheckedPairs: pairs.count - 1)
+                    policies: policies,
+                    uncheckedPairs: max(0, moreLocal.count - FastPath.moreSelectorsPerSide) + max(0, moreRemote.count - FastPath.moreSelectorsPerSide))
     }
 
     /// The fast path's window: a multiple of 64 (rounded up), 0 (off) to the IKE maximum.
@@ -221,4 +228,10 @@ final class FastPathIKEDataPlane: IKEDataPlane, @unchecked Sendable {
     private static func message(_ error: Error) -> String {
         (error as? FastPath.Error)?.message ?? "\(error)"
     }
+}
+
+/// The prefixes in order, each once.
+private func unique(_ prefixes: [IPPrefix]) -> [IPPrefix] {
+    var seen = Set<IPPrefix>()
+    return prefixes.filter { seen.insert($0).inserted }
 }

@@ -10,6 +10,9 @@ import StraitCore
 /// (`explicit_bzero`, which the compiler may not drop) as soon as `fp_sa_add` has expanded it.
 /// The fast path never gives a key back (`fp_sa_info` zeroes it).
 extension FastPath {
+    /// Selectors an SA checks on inbound packets beyond its first pair, per side.
+    public static let moreSelectorsPerSide = Int(FP_SA_MORE_TS)
+
     /// An installed SA as the fast path reports it, with its counters.
     public struct SAInfo: Sendable, Equatable {
         public var handle: Int
@@ -266,6 +269,17 @@ extension FastPath {
         c.ts_local_len = UInt8(sa.localTS.length)
         c.ts_remote = ip(sa.remoteTS.network.address)
         c.ts_remote_len = UInt8(sa.remoteTS.length)
+        let more = Int(FP_SA_MORE_TS)
+        c.n_more_local = UInt8(min(sa.moreLocalTS.count, more))
+        c.n_more_remote = UInt8(min(sa.moreRemoteTS.count, more))
+        withUnsafeMutableBytes(of: &c.more_local) { raw in
+            let slots = raw.bindMemory(to: fp_prefix_t.self)
+            for (i, p) in sa.moreLocalTS.prefix(more).enumerated() { slots[i] = fp_prefix_t(addr: ip(p.network.address), len: UInt8(p.length)) }
+        }
+        withUnsafeMutableBytes(of: &c.more_remote) { raw in
+            let slots = raw.bindMemory(to: fp_prefix_t.self)
+            for (i, p) in sa.moreRemoteTS.prefix(more).enumerated() { slots[i] = fp_prefix_t(addr: ip(p.network.address), len: UInt8(p.length)) }
+        }
         c.soft_bytes = sa.lifetime.softBytes
         c.hard_bytes = sa.lifetime.hardBytes
         c.soft_packets = sa.lifetime.softPackets

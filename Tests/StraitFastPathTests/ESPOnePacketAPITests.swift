@@ -224,4 +224,46 @@ final class ESPOnePacketAPITests: XCTestCase {
         }
         XCTAssertEqual(ESP.info(inb).policy_mismatches, 2)
     }
+
+    /// IKE's lists of selectors (RFC 7296 2.9): source in any remote selector, destination in
+    /// any local one, of the packet's family; the first pair inline, the others in lists.
+    func testMoreSelectorsOnBothSidesAndBothFamilies() {
+        let out = sa(inbound: false, spi: 0x7700)
+        let inb = sa(inbound: true, spi: 0x7700) {
+            $0.ts_remote = ESP.ipv4(10, 1, 0, 0); $0.ts_remote_len = 16
+            $0.ts_local = ESP.ipv4(10, 2, 0, 0); $0.ts_local_len = 16
+            $0.n_more_remote = 2
+            $0.n_more_local = 1
+            var v6 = fp_ip_t(); v6.family = 6
+            withUnsafeMutableBytes(of: &v6.addr) { for i in 0..<16 { $0[i] = 0x20 } }   // 2020:2020::/32
+            var v6l = fp_ip_t(); v6l.family = 6
+            withUnsafeMutableBytes(of: &v6l.addr) { for i in 0..<16 { $0[i] = 0x21 } }  // 2121:2121::/32
+            withUnsafeMutableBytes(of: &$0.more_remote) { raw in
+                let p = raw.bindMemory(to: fp_prefix_t.self)
+                p[0] = fp_prefix_t(addr: ESP.ipv4(10, 3, 0, 0), len: 24)
+                p[1] = fp_prefix_t(addr: v6, len: 32)
+            }
+            withUnsafeMutableBytes(of: &$0.more_local) { raw in
+                raw.bindMemory(to: fp_prefix_t.self)[0] = fp_prefix_t(addr: v6l, len: 32)
+            }
+        }
+        XCTAssertGreaterThanOrEqual(inb, 0)
+        for (src, dst, ok) in [([10, 1, 9, 9], [10, 2, 7, 7], true),    // the first pair
+                               ([10, 3, 0, 5], [10, 2, 0, 1], true),    // a further remote selector
+                               ([10, 3, 1, 5], [10, 2, 0, 1], false),   // outside every remote one
+                               ([10, 1, 0, 1], [10, 4, 0, 1], false)] as [([UInt8], [UInt8], Bool)] {
+            let inner = inner4(8, src: src, dst: dst)
+            guard case .packet(let outer) = ESP.encap(out, inner) else { return XCTFail("encap") }
+            XCTAssertEqual(ESP.decap(outer).0, ok ? .packet(inner) : .drop("esp-policy-mismatch"), "\(src) -> \(dst)")
+        }
+        // IPv6 from 2020:2020::/32 to 2121:2121::/32: both only in the lists.
+        let v6 = inner6(8)
+        guard case .packet(let outer6) = ESP.encap(out, v6) else { return XCTFail("encap v6") }
+        XCTAssertEqual(ESP.decap(outer6).0, .packet(v6))
+        XCTAssertEqual(ESP.info(inb).policy_mismatches, 2)
+        // More than FP_SA_MORE_TS per side is refused.
+        var c = ESP.config(inbound: true, spi: 0x7701, key: key16, salt: salt, esn: false)
+        c.n_more_local = UInt8(FP_SA_MORE_TS) + 1
+        XCTAssertEqual(ESP.add(c).0, -1)
+    }
 }

@@ -57,8 +57,10 @@ final class DataPlanePlanTests: XCTestCase {
             "10.1.2.0/24 10.128.1.0/24 10008",
             "fd00:1::/48 fd00:8001::/64 10080",
         ])
-        XCTAssertEqual(plan.inbound.localTS.description, "10.1.0.0/16", "the first pair is checked on inbound")
-        XCTAssertEqual(plan.uncheckedPairs, 2)
+        XCTAssertEqual(plan.inbound.localTS.description, "10.1.0.0/16", "the first pair is inline on the inbound SA")
+        XCTAssertEqual(plan.inbound.moreLocalTS.map(\.description), ["10.1.2.0/24", "fd00:1::/48"], "the rest as lists")
+        XCTAssertEqual(plan.inbound.moreRemoteTS.map(\.description), ["fd00:8001::/64"])
+        XCTAssertEqual(plan.uncheckedPairs, 0, "every selector is checked on inbound")
         XCTAssertGreaterThan(FastPathIKEDataPlane.policyPriorityBase, IPsecDefaults.policyPriority,
                              "static policies of the config win for the same remote prefix")
     }
