@@ -46,33 +46,11 @@ struct ChildCreate {
         var inboundSPI: UInt32 = 0
         do {
             inboundSPI = try engine.dataPlane.allocateInboundSPI()
-            let keys = try IKEKeyDerivation.childSAKeys(prf: PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!, skD: ike.keys.skD,
-                                                        suite: try chosen.suite(), sharedSecret: sharedSecret,
-                                                        nonceI: nonceI, nonceR: nonceR)
-            let nat = ike.natLocal || ike.natRemote || template.encapsulation == .udp
-            // ESP in UDP goes to the NAT-T port, where the peer's IKE floated (RFC 3948).
-            let encap: (local: UInt16, remote: UInt16)? = nat
-                ? (ike.local.port == 500 ? 4500 : ike.local.port, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
-            let localPrefixes = localTS.flatMap(SelectorNarrowing.prefixes)
-            let remotePrefixes = remoteTS.flatMap(SelectorNarrowing.prefixes)
-            let cookie = engine.newChildCookie()
-            let name = "\(vpn.name)/\(policy.name)#\(ike.id & 0xffff_ffff)"
-            var install = ChildSAInstall(
-                name: name, cookie: cookie, inboundSPI: inboundSPI, outboundSPI: chosen.peerSPI,
-                keyBits: chosen.encryption.keyBits, icvLength: 16,
-                // We are this exchange's responder: traffic from the initiator comes in.
-                inboundKey: keys.initiatorToResponder.encryption, outboundKey: keys.responderToInitiator.encryption,
-                esn: chosen.esn, replayWindow: template.replayWindow, local: ike.local.address, remote: ike.remote.address,
-                udpEncapsulation: encap, localTS: localPrefixes, remoteTS: remotePrefixes)
-            install.softBytes = template.rekeyBytes
-            install.hardBytes = template.lifeBytes
-            install.softPackets = template.rekeyPackets
-            install.hardPackets = template.lifePackets
-            let handle = try engine.dataPlane.install(install)
-            let child = ChildSA(name: name, handle: handle, inboundSPI: inboundSPI, outboundSPI: chosen.peerSPI,
-                                proposal: chosen, localTS: localPrefixes, remoteTS: remotePrefixes, encapsulated: encap != nil,
-                                installedAt: now, cookie: cookie, policyName: policy.name, nonces: [nonceI, nonceR])
-            engine.counters.childSAsInstalled += 1
+            let child = try ChildInstall(engine: engine).install(
+                ike: ike, name: "\(vpn.name)/\(policy.name)#\(ike.id & 0xffff_ffff)", policyName: policy.name, template: template,
+                chosen: chosen, inboundSPI: inboundSPI, weInitiated: false, sharedSecret: sharedSecret, nonceI: nonceI,
+                nonceR: nonceR, localTS: localTS.flatMap(SelectorNarrowing.prefixes),
+                remoteTS: remoteTS.flatMap(SelectorNarrowing.prefixes), now: now)
             return .installed(child, reply: [
                 .securityAssociation(SecurityAssociationPayload(proposals: [chosen.wireProposal(spi: inboundSPI)])),
                 .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: remoteTS.map { .addressRange($0) })),

@@ -64,28 +64,10 @@ struct ChildRekeyInitiator {
                 guard let ke = p.keyExchange else { return .failure(.protocolError("no KE in the PFS answer")) }
                 shared = try dh.sharedSecret(peerPublicValue: ke.data)
             }
-            let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
-            let keys = try IKEKeyDerivation.childSAKeys(prf: prf, skD: ike.keys.skD, suite: try chosen.suite(), sharedSecret: shared,
-                                                        nonceI: c.nonceI, nonceR: nr.data)
-            let encap: (local: UInt16, remote: UInt16)? = old.encapsulated
-                ? (ike.local.port == 500 ? 4500 : ike.local.port, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
-            let name = old.name
-            var install = ChildSAInstall(
-                name: name, cookie: engine.newChildCookie(), inboundSPI: c.newInboundSPI, outboundSPI: chosen.peerSPI,
-                keyBits: chosen.encryption.keyBits, icvLength: 16,
-                // We started this exchange: the initiator-to-responder keys are our outbound ones.
-                inboundKey: keys.responderToInitiator.encryption, outboundKey: keys.initiatorToResponder.encryption,
-                esn: chosen.esn, replayWindow: template.replayWindow, local: ike.local.address, remote: ike.remote.address,
-                udpEncapsulation: encap, localTS: old.localTS, remoteTS: old.remoteTS)
-            install.softBytes = template.rekeyBytes
-            install.hardBytes = template.lifeBytes
-            install.softPackets = template.rekeyPackets
-            install.hardPackets = template.lifePackets
-            let handle = try engine.dataPlane.install(install)
-            engine.counters.childSAsInstalled += 1
-            return .success(ChildSA(name: name, handle: handle, inboundSPI: c.newInboundSPI, outboundSPI: chosen.peerSPI,
-                                    proposal: chosen, localTS: old.localTS, remoteTS: old.remoteTS, encapsulated: encap != nil,
-                                    installedAt: now, cookie: install.cookie, policyName: c.policyName, nonces: [c.nonceI, nr.data]))
+            return .success(try ChildInstall(engine: engine).install(
+                ike: ike, name: old.name, policyName: c.policyName, template: template, chosen: chosen,
+                inboundSPI: c.newInboundSPI, weInitiated: true, sharedSecret: shared, nonceI: c.nonceI, nonceR: nr.data,
+                localTS: old.localTS, remoteTS: old.remoteTS, encapsulate: old.encapsulated, now: now))
         } catch {
             return .failure(.internal("installing the rekeyed CHILD SA: \(error)"))
         }

@@ -178,7 +178,6 @@ struct IKEInitiator {
         case .success(let how):
             engine.logger.debug("ike \(ike.remote): responder \(peerID) authenticated by \(how)")
         }
-        let prf = PRFAlgorithm(rawValue: ike.proposal.prf.rawValue)!
         ike.remoteID = idr
         ike.remoteIdentity = peerID
         guard let sa = p.securityAssociation, let template = engine.config.ipsecPolicyTemplate(named: ctx.policy.ipsecPolicy),
@@ -190,29 +189,11 @@ struct IKEInitiator {
             return .success(nil)   // IKE SA up, CHILD refused (the notify says why)
         }
         do {
-            let keys = try IKEKeyDerivation.childSAKeys(prf: prf, skD: ike.keys.skD, suite: try chosen.suite(),
-                                                        nonceI: ike.nonceI, nonceR: ike.nonceR)
-            let local = tsi.addressRanges.flatMap(SelectorNarrowing.prefixes)
-            let remote = tsr.addressRanges.flatMap(SelectorNarrowing.prefixes)
-            let nat = ike.natLocal || ike.natRemote || template.encapsulation == .udp
-            let encap: (local: UInt16, remote: UInt16)? = nat ? (4500, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
-            let name = "\(vpn.name)/\(ctx.policy.name)#\(ike.id & 0xffff_ffff)"
-            var install = ChildSAInstall(
-                name: name, cookie: engine.newChildCookie(), inboundSPI: ctx.inboundSPI, outboundSPI: chosen.peerSPI,
-                keyBits: chosen.encryption.keyBits, icvLength: 16,
-                inboundKey: keys.responderToInitiator.encryption, outboundKey: keys.initiatorToResponder.encryption,
-                esn: chosen.esn, replayWindow: template.replayWindow, local: ike.local.address, remote: ike.remote.address,
-                udpEncapsulation: encap, localTS: local, remoteTS: remote)
-            install.softBytes = template.rekeyBytes
-            install.hardBytes = template.lifeBytes
-            install.softPackets = template.rekeyPackets
-            install.hardPackets = template.lifePackets
-            let handle = try engine.dataPlane.install(install)
-            engine.counters.childSAsInstalled += 1
-            return .success(ChildSA(name: name, handle: handle, inboundSPI: ctx.inboundSPI, outboundSPI: chosen.peerSPI,
-                                    proposal: chosen, localTS: local, remoteTS: remote, encapsulated: encap != nil,
-                                    installedAt: now, cookie: install.cookie, policyName: ctx.policy.name,
-                                    nonces: [ike.nonceI, ike.nonceR]))
+            return .success(try ChildInstall(engine: engine).install(
+                ike: ike, name: "\(vpn.name)/\(ctx.policy.name)#\(ike.id & 0xffff_ffff)", policyName: ctx.policy.name,
+                template: template, chosen: chosen, inboundSPI: ctx.inboundSPI, weInitiated: true, sharedSecret: nil,
+                nonceI: ike.nonceI, nonceR: ike.nonceR, localTS: tsi.addressRanges.flatMap(SelectorNarrowing.prefixes),
+                remoteTS: tsr.addressRanges.flatMap(SelectorNarrowing.prefixes), now: now))
         } catch {
             engine.dataPlane.releaseInboundSPI(ctx.inboundSPI)
             return .failure(.internal("installing the CHILD SA: \(error)"))
