@@ -138,6 +138,7 @@ let package = Package(
             path: "Benchmarks/fwd",
             cSettings: [.unsafeFlags(fastPathCFlags)]
         ),
+        .executableTarget(name: "strait-ike-load", dependencies: ["StraitIKE", "StraitConfig", "StraitCore", .product(name: "Logging", package: "swift-log")], path: "Benchmarks/ike-load"),
 
         // Tests.
         .testTarget(name: "StraitCoreTests", dependencies: ["StraitCore"]),
