@@ -75,29 +75,10 @@ final class IPsecReportTests: XCTestCase {
         XCTAssertEqual(PolicyReport.ports(local: 1024, remote: 0), "1024:*")
     }
 
-    /// Runs the straitctl built next to the tests (skips when there is none), as StraitctlTests does.
+    /// Runs the straitctl built next to the tests.
     private func straitctl(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
-        if CommandLine.arguments.count > 1 {
-            candidates.append(URL(fileURLWithPath: CommandLine.arguments[1]).deletingLastPathComponent())
-        }
-        guard let exe = candidates.map({ $0.appendingPathComponent("straitctl").path })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("straitctl is not built next to the tests")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["STRAITCTL_SOCKET"] = nil
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try Straitctl.run(arguments)
+        return (r.status, r.stdout, r.stderr)
     }
 
     func testStraitctlPrintsTablesAndJSON() throws {

@@ -6,8 +6,7 @@ import XCTest
 import Glibc
 #endif
 
-/// straitctl end to end, against a server with the fixtures. Skipped when the straitctl
-/// binary was not built next to the test bundle.
+/// straitctl end to end, against a server with the fixtures.
 final class StraitctlTests: XCTestCase {
     var dir: TempDir!
     var path: String!
@@ -25,47 +24,12 @@ final class StraitctlTests: XCTestCase {
         dir = nil
     }
 
-    var straitctl: String {
-        get throws {
-            let debugDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            var candidates = [debugDir.appendingPathComponent("straitctl").path]
-            // xctest may be run as `xctest <bundle>`.
-            if CommandLine.arguments.count > 1 {
-                candidates.append(URL(fileURLWithPath: CommandLine.arguments[1]).deletingLastPathComponent()
-                    .appendingPathComponent("straitctl").path)
-            }
-            for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
-            // `swift test` builds every product: a missing straitctl is a broken build, not a skip.
-            struct Missing: Error, CustomStringConvertible { var description: String }
-            throw Missing(description: "straitctl is not built next to the tests (\(candidates))")
-        }
-    }
+    var straitctl: String { get throws { try Straitctl.path } }
 
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    typealias Run = Straitctl.Run
 
     func run(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws -> Run {
-        let p = Process()
-        let exe = try straitctl
-        if prefix.isEmpty {
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = arguments
-        } else {
-            p.executableURL = URL(fileURLWithPath: prefix[0])
-            p.arguments = Array(prefix.dropFirst()) + [exe] + arguments
-        }
-        var env = ProcessInfo.processInfo.environment
-        env["STRAITCTL_SOCKET"] = nil
-        env.merge(environment) { $1 }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                   stderr: String(decoding: e, as: UTF8.self))
+        try Straitctl.run(arguments, environment: environment, prefix: prefix)
     }
 
     func testHumanOutputAndOptionsBeforeOrAfterTheCommand() throws {

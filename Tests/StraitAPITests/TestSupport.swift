@@ -25,6 +25,53 @@ final class TempDir {
 
 let quietLogger = Logger(label: "strait.test") { _ in SwiftLogNoOpLogHandler() }
 
+/// The straitctl built next to the test bundle, run as a process. `swift test` builds every
+/// product, so a missing straitctl is a broken build: an error, never a skip.
+enum Straitctl {
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+    struct Missing: Error, CustomStringConvertible { var description: String }
+
+    static var path: String {
+        get throws {
+            var candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("straitctl").path]
+            // xctest may be run as `xctest <bundle>`.
+            if CommandLine.arguments.count > 1 {
+                candidates.append(URL(fileURLWithPath: CommandLine.arguments[1]).deletingLastPathComponent()
+                    .appendingPathComponent("straitctl").path)
+            }
+            for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+            throw Missing(description: "straitctl is not built next to the tests (\(candidates))")
+        }
+    }
+
+    /// `prefix`: a command to run straitctl under (e.g. setpriv to drop privileges).
+    static func run(_ arguments: [String], environment: [String: String] = [:], prefix: [String] = []) throws -> Run {
+        let p = Process()
+        let exe = try path
+        if prefix.isEmpty {
+            p.executableURL = URL(fileURLWithPath: exe)
+            p.arguments = arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: prefix[0])
+            p.arguments = Array(prefix.dropFirst()) + [exe] + arguments
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["STRAITCTL_SOCKET"] = nil
+        env.merge(environment) { $1 }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                   stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
 /// Sample reports, one of each type.
 enum Fixtures {
     static let ports = [
