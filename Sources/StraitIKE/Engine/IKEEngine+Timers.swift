@@ -13,8 +13,12 @@ extension IKEEngine {
         try? ctx.cookies.rotateIfDue(now: now.nanoseconds / 1_000_000_000)
         for ike in Array(sas.values) {
             if ike.state == .halfOpen {
-                if now - ike.createdAt > Self.halfOpenTimeout { deleteSA(ike, reason: "half-open timeout", notify: false) }
-                continue
+                if now - ike.createdAt > Self.halfOpenTimeout {
+                    deleteSA(ike, reason: "half-open timeout", notify: false)
+                    continue
+                }
+                // Half-open and a request of ours pending: our IKE_AUTH, retransmitted below.
+                if ike.pending == nil { continue }
             }
             if let p = ike.pending {
                 let retransmit = ctx.config.retransmit
