@@ -298,6 +298,8 @@ final class LoadInitiator {
         print("failures: " + (failures.filter { $0.value > 0 }.isEmpty ? "none"
               : failures.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         for (detail, n) in failureDetails.sorted(by: { $0.value > $1.value }).prefix(8) { print("  \(n) x \(detail)") }
+        let reserved = plane.allocated - plane.released - plane.installed
+        if reserved > 0 { print("inbound SPIs reserved for failed IKE_AUTHs and never released: \(reserved)") }
         print("retransmits: \(c.retransmitsSent); messages sent \(sockets.sent), received \(sockets.received), send errors \(sockets.sendErrors)")
         print("setup latency: p50 \(fmt(percentile(latenciesMs, 50), 1)) ms, p99 \(fmt(percentile(latenciesMs, 99), 1)) ms, "
               + "max \(fmt(latenciesMs.last ?? 0, 1)) ms")
@@ -310,7 +312,7 @@ final class LoadInitiator {
             ("rate", fmt(rate, 1)), ("window", "\(o.window)"), ("target_rate", fmt(o.rate, 0)),
             ("retransmits", "\(c.retransmitsSent)"), ("p50_ms", fmt(percentile(latenciesMs, 50), 1)),
             ("p99_ms", fmt(percentile(latenciesMs, 99), 1)), ("gen_cpu_s", fmt(cpu1 - cpu0, 2)),
-            ("gen_rss_kb_start", "\(rss0)"), ("gen_rss_kb_up", "\(rss1)"), ("installed", "\(plane.installed)"),
+            ("gen_rss_kb_start", "\(rss0)"), ("gen_rss_kb_up", "\(rss1)"), ("installed", "\(plane.installed)"), ("spis_unreleased", "\(plane.allocated - plane.released - plane.installed)"),
         ]
         for (k, v) in failures.sorted(by: { $0.key < $1.key }) where v > 0 { kv.append(("fail_" + k, "\(v)")) }
         print("SETUP " + kv.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
