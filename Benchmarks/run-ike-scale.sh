@@ -76,7 +76,8 @@ products=(strait-ike-load)
 [[ " $RESPONDERS " == *" straitd "* ]] && products+=(straitd straitctl)
 for p in "${products[@]}"; do
 	if [ "$BUILD" = 1 ]; then
-		swift build -c release --scratch-path "$SCRATCH" --product "$p" 2>&1 | tail -1 >&2 || exit 1
+		out=$(swift build -c release --scratch-path "$SCRATCH" --product "$p" 2>&1) ||
+			{ tail -n 20 <<<"$out"; echo "run-ike-scale.sh: building $p failed"; exit 1; }
 	fi
 	[ -x "$BIN/$p" ] || { echo "no $BIN/$p: swift build -c release --scratch-path $SCRATCH --product $p"; exit 1; }
 done
