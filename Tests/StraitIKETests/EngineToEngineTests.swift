@@ -84,6 +84,21 @@ final class EngineToEngineTests: XCTestCase {
         XCTAssertEqual(sitePlane.released.count, 1, "the reserved inbound SPI went back")
     }
 
+    func testAnUnansweredIKEAuthIsRetransmittedThenItsSPIGoesBack() throws {
+        let sitePlane = FakeDataPlane()
+        let site = try IKEEngine(config: Self.siteConfig(), dataPlane: sitePlane, logger: Logger(label: "site"), now: now)
+        let gw = try IKEEngine(config: TestConfig.make(), dataPlane: FakeDataPlane(), logger: Logger(label: "gw"), now: now)
+        let flip = { (d: IKEDatagram) in IKEDatagram(local: d.remote, remote: d.local, bytes: d.bytes) }
+        let initReq = try site.initiate(vpn: "hq", now: now)
+        let auth = initReq.flatMap { gw.receive(flip($0), now: now) }.flatMap { site.receive(flip($0), now: now) }
+        XCTAssertEqual(auth.count, 1, "IKE_AUTH sent; the test drops it")
+        var t = now, resent = 0
+        for _ in 0..<80 { t = t + .milliseconds(500); resent += site.tick(now: t).count }
+        XCTAssertGreaterThanOrEqual(resent, 3, "IKE_AUTH retransmitted")
+        XCTAssertTrue(site.reports(now: t).isEmpty, "given up after the half-open timeout")
+        XCTAssertEqual(sitePlane.released.count, 1, "the inbound SPI reserved for its CHILD SA went back")
+    }
+
     func testAnUnansweredInitiationGivesUpAfterTheRetransmits() throws {
         let site = try IKEEngine(config: Self.siteConfig(), dataPlane: FakeDataPlane(), logger: Logger(label: "site"), now: now)
         _ = try site.initiate(vpn: "hq", now: now)

@@ -14,6 +14,9 @@ extension IKEEngine {
         for ike in Array(sas.values) {
             if ike.state == .halfOpen {
                 if now - ike.createdAt > Self.halfOpenTimeout {
+                    if ike.role == .initiator {
+                        logger.warning("ike \(ike.remote): IKE SA for '\(ike.vpn?.name ?? "?")' not established in \(Self.halfOpenTimeout): given up")
+                    }
                     deleteSA(ike, reason: "half-open timeout", notify: false)
                     continue
                 }

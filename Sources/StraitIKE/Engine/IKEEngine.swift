@@ -366,6 +366,13 @@ public final class IKEEngine {
 
     /// Forget an IKE SA and remove its CHILD SAs from the fast path.
     func deleteSA(_ ike: IKESA, reason: String, notify: Bool = true) {
+        // An inbound SPI reserved for a CHILD SA still being negotiated goes back.
+        switch ike.pending?.kind {
+        case .auth(let a)?: ctx.dataPlane.releaseInboundSPI(a.inboundSPI)
+        case .rekeyChild(let c)?: ctx.dataPlane.releaseInboundSPI(c.newInboundSPI)
+        default: break
+        }
+        ike.pending = nil
         for child in ike.children { removeChild(ike, outboundSPI: child.outboundSPI, reason: reason) }
         sas.removeValue(forKey: ike.id)
         halfOpen = halfOpen.filter { $0.value != ike.id }
