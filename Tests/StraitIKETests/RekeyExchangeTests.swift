@@ -180,3 +180,15 @@ extension ChildRekeyInitiatorTests {
         XCTAssertEqual(sp.installed.values.first?.outboundSPI, gp.installed.values.first?.inboundSPI)
     }
 }
+
+extension ChildRekeyInitiatorTests {
+    /// RFC 7296 2.8.1: the SA made by the exchange holding the lowest of the four nonces is the
+    /// redundant one. (The collision test above checks that both ends agree; this checks
+    /// which way they agree, which a peer like strongSwan relies on.)
+    func testTheExchangeWithTheLowestNonceIsTheRedundantOne() {
+        let low: [UInt8] = [0x01, 0xff], mid: [UInt8] = [0x05, 0x00], high: [UInt8] = [0x09, 0x00], top: [UInt8] = [0xf0, 0x00]
+        XCTAssertTrue(rekeyLoses([high, low], to: [mid, top]), "holds the lowest nonce: redundant")
+        XCTAssertFalse(rekeyLoses([mid, top], to: [high, low]))
+        XCTAssertTrue(rekeyLoses([[0x05, 0x00, 0x00]], to: [[0x05, 0x00, 0x01]]), "compared as byte strings")
+    }
+}

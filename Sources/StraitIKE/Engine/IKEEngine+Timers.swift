@@ -100,7 +100,7 @@ extension IKEEngine {
         else { throw IKEEngineError(message: "VPN '\(name)' has no security policy or key exchange group") }
         var s = InitiatingSA(vpn: vpn, policy: policy, spiI: ctx.newSPI(), local: IKEEndpoint(vpn.localAddress, 500),
                              remote: IKEEndpoint(target, 500), group: group, dh: try KeyExchange(group: dhGroup),
-                             nonceI: secureRandomBytes(32), sentAt: now, nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
+                             nonceI: secureRandomBytes(32), nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
         let bytes = try IKEInitiator(engine: ctx).initRequest(&s)
         initiating[s.spiI] = s
         ctx.counters.sent += 1

@@ -76,14 +76,11 @@ enum ProposalSelection {
                       let prf = mine.prf.first(where: { offers(p, .prf, $0.rawValue) }),
                       let group = mine.groups.first(where: { offers(p, .keyExchange, $0.rawValue) })
                 else { continue }
+                // An AEAD needs no integrity transform (any the peer lists beside it is ignored).
                 var integ: IKEIntegrityAlgorithm?
                 if !enc.isAEAD {
                     guard let i = mine.integrity.first(where: { offers(p, .integrity, $0.rawValue) }) else { continue }
                     integ = i
-                } else if p.transforms.contains(where: { $0.type == .integrity && $0.id != 0 }),
-                          !p.transforms.contains(where: { $0.type == .integrity && $0.id == 0 }),
-                          !p.transforms.contains(where: { $0.type == .encryption && $0.id == enc.transformID }) {
-                    continue
                 }
                 return ChosenIKEProposal(number: p.number, encryption: enc, integrity: integ, prf: prf, group: group)
             }
@@ -91,7 +88,7 @@ enum ProposalSelection {
         return nil
     }
 
-    /// `needGroup`: CREATE_CHILD_SA with a KE payload (PFS); in IKE_AUTH no group is negotiated.
+    /// `withKE`: CREATE_CHILD_SA with a KE payload (PFS); in IKE_AUTH no group is negotiated.
     static func selectESP(offered: [Proposal], configured: [ESPProposal], withKE: Bool) -> ChosenESPProposal? {
         for mine in configured {
             for p in offered where p.protocolID == .esp {
@@ -103,14 +100,11 @@ enum ProposalSelection {
                 let offeredESN = p.transforms.filter { $0.type == .extendedSequenceNumbers }.map(\.id)
                 let peer = offeredESN.isEmpty ? [ESNMode.noESN.rawValue] : offeredESN
                 guard let esn = mine.esn.first(where: { peer.contains($0.rawValue) }) else { continue }
+                // Without a KE payload (IKE_AUTH) KE transforms are ignored (RFC 7296 1.2).
                 var group: IKEDHGroup?
                 if withKE {
                     guard let g = mine.groups.first(where: { offers(p, .keyExchange, $0.rawValue) }) else { continue }
                     group = g
-                } else if !withKE, !mine.groups.isEmpty,
-                          p.transforms.contains(where: { $0.type == .keyExchange && $0.id != 0 }) {
-                    // In IKE_AUTH the KE transforms are ignored (RFC 7296 1.2).
-                    group = nil
                 }
                 return ChosenESPProposal(number: p.number, encryption: enc, esn: esn == .esn, group: group, peerSPI: spi)
             }

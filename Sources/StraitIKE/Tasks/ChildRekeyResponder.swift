@@ -12,7 +12,7 @@ struct ChildRekeyResponder {
     let engine: IKEEngineContext
 
     func process(ike: IKESA, payloads: [IKEPayload], now: IKETime) -> (reply: [IKEPayload], child: ChildSA?, note: String) {
-        guard let vpn = ike.vpn, let sa = payloads.securityAssociation, let ni = payloads.nonce else {
+        guard let vpn = ike.vpn, payloads.securityAssociation != nil, let ni = payloads.nonce else {
             return ([.notify(NotifyPayload(type: .invalidSyntax))], nil, "CREATE_CHILD_SA without SA or nonce")
         }
         let nonceR = secureRandomBytes(32)
@@ -32,18 +32,10 @@ struct ChildRekeyResponder {
             // SA, Nr, [KEr], TSi, TSr in the RFC's order.
             var out = [reply[0], .nonce(NoncePayload(data: nonceR))] + kePayload
             out += reply.dropFirst()
-            let rekeyed = payloads.notify(.rekeySA).map { "rekeys CHILD SA 0x" + $0.spi.map { String(format2: $0) }.joined() } ?? "new"
+            let rekeyed = payloads.notify(.rekeySA).map { "rekeys CHILD SA 0x" + hex32($0.spi.reduce(0) { $0 << 8 | UInt32($1) }) } ?? "new"
             return (out, child, rekeyed)
         case .refused(let reply, let reason):
             return (reply, nil, reason)
         }
-    }
-}
-
-extension String {
-    /// Two lowercase hex digits (no Foundation).
-    init(format2 byte: UInt8) {
-        let d = Array("0123456789abcdef")
-        self = String([d[Int(byte >> 4)], d[Int(byte & 15)]])
     }
 }

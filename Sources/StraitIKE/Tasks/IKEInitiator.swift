@@ -15,7 +15,6 @@ struct InitiatingSA {
     var nonceI: [UInt8]
     var cookie: [UInt8]?
     var request: [UInt8] = []
-    var sentAt: IKETime
     var attempts = 0
     var nextSend: IKETime
     var retries = 0
