@@ -5,23 +5,7 @@ import XCTest
 
 /// `show ike sa [id]`, `show ike stats`, `ike initiate`, `ike terminate`: through the control
 /// socket, as text, and through straitctl.
-final class IKEReportTests: XCTestCase {
-    var dir: TempDir!
-    var path: String!
-    var server: ControlServer!
-
-    override func setUpWithError() throws {
-        dir = TempDir()
-        path = dir.file("ctl.sock")
-        server = ControlServer.withFixtures(path)
-        try server.start()
-    }
-
-    override func tearDown() {
-        server.stop()
-        dir = nil
-    }
-
+final class IKEReportTests: FixtureServerTestCase {
     func testRoundTripThroughTheControlSocket() throws {
         let client = ControlClient(socketPath: path)
         XCTAssertEqual(try client.call(ControlCommands.showIKESAs), Fixtures.ikeSAs)

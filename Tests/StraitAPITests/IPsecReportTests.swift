@@ -4,23 +4,7 @@ import StraitControl
 import XCTest
 
 /// `show ipsec sa` and `show ipsec spd`: through the control socket, as tables, and through straitctl.
-final class IPsecReportTests: XCTestCase {
-    var dir: TempDir!
-    var path: String!
-    var server: ControlServer!
-
-    override func setUpWithError() throws {
-        dir = TempDir()
-        path = dir.file("ctl.sock")
-        server = ControlServer.withFixtures(path)
-        try server.start()
-    }
-
-    override func tearDown() {
-        server.stop()
-        dir = nil
-    }
-
+final class IPsecReportTests: FixtureServerTestCase {
     func testRoundTripThroughTheControlSocket() throws {
         let client = ControlClient(socketPath: path)
         XCTAssertEqual(try client.call(ControlCommands.showIPsecSAs), Fixtures.ipsecSAs)

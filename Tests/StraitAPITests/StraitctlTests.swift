@@ -7,23 +7,7 @@ import Glibc
 #endif
 
 /// straitctl end to end, against a server with the fixtures.
-final class StraitctlTests: XCTestCase {
-    var dir: TempDir!
-    var path: String!
-    var server: ControlServer!
-
-    override func setUpWithError() throws {
-        dir = TempDir()
-        path = dir.file("ctl.sock")
-        server = ControlServer.withFixtures(path)
-        try server.start()
-    }
-
-    override func tearDown() {
-        server.stop()
-        dir = nil
-    }
-
+final class StraitctlTests: FixtureServerTestCase {
     var straitctl: String { get throws { try Straitctl.path } }
 
     typealias Run = Straitctl.Run

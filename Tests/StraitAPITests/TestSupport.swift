@@ -25,6 +25,26 @@ final class TempDir {
 
 let quietLogger = Logger(label: "strait.test") { _ in SwiftLogNoOpLogHandler() }
 
+/// A control server answering with the fixtures on a socket in a temporary directory, for
+/// each test of a subclass.
+class FixtureServerTestCase: XCTestCase {
+    var dir: TempDir!
+    var path: String!
+    var server: ControlServer!
+
+    override func setUpWithError() throws {
+        dir = TempDir()
+        path = dir.file("ctl.sock")
+        server = ControlServer.withFixtures(path)
+        try server.start()
+    }
+
+    override func tearDown() {
+        server.stop()
+        dir = nil
+    }
+}
+
 /// The straitctl built next to the test bundle, run as a process. `swift test` builds every
 /// product, so a missing straitctl is a broken build: an error, never a skip.
 enum Straitctl {
