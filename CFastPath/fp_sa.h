@@ -101,6 +101,7 @@ struct fp_ipsec {
 	struct rte_hash *spi_index;  /* inbound SPI -> handle, when the SPI does not encode it */
 	struct fp_policy *policies;  /* FP_POLICY_MAX; index 0 unused */
 	uint32_t n_policies;
+	uint32_t policy_free_from;   /* no free policy slot below this index (control side) */
 	struct rte_hash *spd;        /* (family, length, remote prefix) -> first policy of its chain */
 	struct fp_spd_lengths *spd_lengths[2];  /* per family (0: IPv4, 1: IPv6), longest first */
 	uint16_t udp_port;           /* extra ESP-in-UDP port (besides 4500), 0 = none */
