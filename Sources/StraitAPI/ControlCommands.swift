@@ -24,11 +24,14 @@ public enum ControlCommands {
     public static let ikeInitiate = ControlCommand<IKEActionResult>(["ike", "initiate"])
     /// Argument `id`.
     public static let ikeTerminate = ControlCommand<IKEActionResult>(["ike", "terminate"])
+    /// Re-read the config file the daemon started with and apply what may change live
+    /// (`invalid-config` with every error, and nothing changed, otherwise).
+    public static let reload = ControlCommand<ReloadResult>(["reload"])
 
     /// The words of every command above.
     public static let all: [[String]] = [
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
         showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
-        showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words,
+        showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words, reload.words,
     ]
 }

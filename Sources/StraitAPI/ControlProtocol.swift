@@ -91,6 +91,8 @@ public struct ControlErrorCode: RawRepresentable, Hashable, Codable, Sendable, C
     public static let notFound = ControlErrorCode("not-found")
     /// The feature is not configured (`show ike sa` without an `ike` section).
     public static let notConfigured = ControlErrorCode("not-configured")
+    /// `reload`: the config file has errors, or changes what needs a restart; nothing changed.
+    public static let invalidConfig = ControlErrorCode("invalid-config")
 
     public init(from decoder: Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)

@@ -31,7 +31,10 @@ public final class Daemon {
     private var ike: IKEService?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
+    private var reloader: ConfigReloader?
     private let started = Date()
+    /// Taken before the fast path pins this thread to the control core: a reload checks CPUs against it.
+    private let facts = SystemFacts.current
 
     public init(config: StraitConfig, logger: Logger) {
         self.config = config
@@ -78,7 +81,9 @@ public final class Daemon {
             stop()
             throw StartupError(description: "\(error)")
         }
-        // The keys now live only in the fast path's expanded form: keep none here.
+        // The keys now live only in the fast path's expanded form: keep none here (a reload
+        // compares digests to see that they did not change).
+        let keys = SAKeyFingerprints(config.ipsec)
         config.ipsec = config.ipsec.withoutKeys
         config.text = config.redactedText
         let monitor = IPsecEventMonitor(fastPath: fp, kernel: kernel, state: ipsec, logger: logger)
@@ -103,7 +108,10 @@ public final class Daemon {
             // The engine has its own copy; the daemon's (config reports) needs no secret.
             config.ike = Self.withoutSecrets(ikeConfig)
         }
-        let ikeCommands = IKECommands(service: ike, config: config.ike)
+        let running = RunningConfig(config)
+        let reloader = ConfigReloader(running: running, keys: keys, facts: facts, ike: ike, logger: logger)
+        self.reloader = reloader
+        let ikeCommands = IKECommands(service: ike, current: running)
 
         let load = LcoreLoad()
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "strait.sampler"))
@@ -112,7 +120,7 @@ public final class Daemon {
         timer.resume()
         sampler = timer
 
-        let reports = ReportBuilder(config: config, fastPath: fp, fib: fib, load: load, started: started, ipsec: ipsec,
+        let reports = ReportBuilder(running: running, fastPath: fp, fib: fib, load: load, started: started, ipsec: ipsec,
                                     ike: ikeDataPlane)
         let server = ControlServer(socketPath: config.control.socketPath, logger: logger)
         server.register(ControlCommands.showPorts) { _ in reports.ports() }
@@ -128,6 +136,7 @@ public final class Daemon {
         server.register(ControlCommands.showIKEStats) { try ikeCommands.stats($0) }
         server.register(ControlCommands.ikeInitiate) { try ikeCommands.initiate($0) }
         server.register(ControlCommands.ikeTerminate) { try ikeCommands.terminate($0) }
+        server.register(ControlCommands.reload) { _ in try reloader.control() }
         do {
             try server.start()
         } catch {
@@ -166,10 +175,18 @@ public final class Daemon {
         return copy
     }
 
-    /// Runs until SIGTERM or SIGINT, then stops everything.
+    /// Runs until SIGTERM or SIGINT, then stops everything. SIGHUP reloads the config.
     public func runUntilSignalled() {
         let done = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "strait.reload"))
+        hup.setEventHandler { [reloader, logger] in
+            logger.info("SIGHUP: reloading the config")
+            reloader?.reloadAndLog()
+        }
+        hup.resume()
+        sources.append(hup)
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())

@@ -9,7 +9,9 @@ import StraitIKEService
 /// (which asks the engine on its loop). Without an `ike` section they answer `not-configured`.
 struct IKECommands: Sendable {
     var service: IKEService?
-    var config: IKEConfig
+    /// The VPNs as they are now (a reload replaces them).
+    var current: RunningConfig
+    var config: IKEConfig { current.value.ike }
 
     static let notConfigured = ControlError(.notConfigured, "IKE is not configured: the config has no ike section")
 

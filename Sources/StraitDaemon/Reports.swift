@@ -7,7 +7,9 @@ import StraitNetlink
 
 /// Builds the control socket's reports from the fast path and the kernel mirror.
 struct ReportBuilder {
-    var config: StraitConfig
+    /// The config as it runs now (a reload replaces it).
+    var running: RunningConfig
+    var config: StraitConfig { running.value }
     var fastPath: FastPath
     var fib: FibApplier
     var load: LcoreLoad

@@ -1,3 +1,4 @@
+import StraitConfig
 import StraitCore
 import StraitIKE
 
@@ -13,6 +14,15 @@ public protocol IKEProtocolEngine: AnyObject {
     func childSAExpired(cookie: UInt64, hard: Bool, now: IKETime) -> [IKEDatagram]
     func reports(now: IKETime) -> [IKESAReport]
     func shutdown(now: IKETime) -> [IKEDatagram]
+    /// A configuration reload: throws (changing nothing) when `config` cannot be taken.
+    func reload(config: IKEConfig, credentials: IKECredentials, now: IKETime) throws -> (IKEReloadReport, [IKEDatagram])
 }
 
 extension IKEEngine: IKEProtocolEngine {}
+
+extension IKEProtocolEngine {
+    /// Engines without reload (test stand-ins) refuse it.
+    public func reload(config: IKEConfig, credentials: IKECredentials, now: IKETime) throws -> (IKEReloadReport, [IKEDatagram]) {
+        throw IKEService.ServiceError.listen("this engine cannot reload its configuration")
+    }
+}

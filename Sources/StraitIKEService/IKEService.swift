@@ -307,6 +307,19 @@ public final class IKEService: @unchecked Sendable {
         }
     }
 
+    /// A configuration reload: the certificates and keys `config` names are read here (off
+    /// the engine loop), then the engine takes the new configuration on its loop and what it
+    /// sends (Deletes, IKE_SA_INITs) goes out. A throw (a file that cannot be used) changes
+    /// nothing. `ike.listen` and `ike.limits.queue` are the caller's to keep unchanged.
+    public func reload(config: IKEConfig) throws -> IKEReloadReport {
+        let credentials = try IKECredentials.load(config)
+        return try onEngine { [self] engine, now in
+            let (report, out) = try engine.reload(config: config, credentials: credentials, now: now)
+            send(out)
+            return report
+        }
+    }
+
     /// The fast path says a CHILD SA reached a lifetime. Does not wait.
     public func childSAExpired(cookie: UInt64, hard: Bool) {
         engineLoop?.execute { [self] in

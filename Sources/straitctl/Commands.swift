@@ -11,7 +11,7 @@ struct Straitctl: ParsableCommand {
             straitctl must run as root. Exit status: 0 ok, 1 the daemon answered with an error, \
             2 usage error or cannot connect.
             """,
-        subcommands: [Show.self, IKE.self]
+        subcommands: [Show.self, IKE.self, Reload.self]
     )
 
     /// `straitctl --socket X --json show ports`: the root accepts the options before the command
@@ -198,4 +198,18 @@ struct IKE: ParsableCommand {
             try global.run(ControlCommands.ikeTerminate, arguments: [IKEArguments.id: String(id)]) { $0.message + "\n" }
         }
     }
+}
+
+/// `straitctl reload`: the daemon re-reads its config file (as on SIGHUP).
+struct Reload: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-read the config file straitd started with and apply it (as SIGHUP does).",
+        discussion: """
+            The ike section applies live: tunnels of VPNs that did not change keep running. A file \
+            with errors, or one that changes a key that needs a restart, is refused as a whole: \
+            the errors are printed (file:line:column: key: message), exit status 1, nothing changed.
+            """)
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws { try global.run(ControlCommands.reload) { $0.text } }
 }

@@ -341,19 +341,25 @@ public final class IKEEngine {
 
     func addChild(_ ike: IKESA, _ child: ChildSA, note: String) {
         var child = child
-        // Lifetimes by time (the fast path counts bytes and packets): rekey a little early,
-        // at a random moment in rand-time so both ends rarely start together.
-        if let policy = ike.vpn?.securityPolicies.first(where: { $0.name == child.policyName }),
-           let t = ctx.config.ipsecPolicyTemplate(named: policy.ipsecPolicy) {
-            if t.rekeyTime > .zero {
-                let jitter = t.randTime > .zero ? Duration.milliseconds(Int64.random(in: 0...Int64(seconds(t.randTime) * 1000))) : .zero
-                child.rekeyAt = child.installedAt + (t.rekeyTime - jitter)
-            }
-            if t.lifeTime > .zero { child.expireAt = child.installedAt + t.lifeTime }
-        }
+        scheduleLifetimes(&child, vpn: ike.vpn)
         ike.children.append(child)
         logger.info("ike \(ike.remote): CHILD SA \(child.name) installed (\(note)): in 0x\(hex32(child.inboundSPI)) out 0x\(hex32(child.outboundSPI)), \(child.localTS.map(\.description).joined(separator: ",")) === \(child.remoteTS.map(\.description).joined(separator: ",")), \(child.proposal.text)\(child.encapsulated ? ", UDP-encapsulated" : "")")
         ctx.bus.publish(.childSAInstalled(ikeSA: ike.id, child: childReport(child, now: child.installedAt)))
+    }
+
+    /// Lifetimes by time (the fast path counts bytes and packets): rekey a little early, at a
+    /// random moment in rand-time so both ends rarely start together. Also after a reload that
+    /// changed the template's times.
+    func scheduleLifetimes(_ child: inout ChildSA, vpn: VPNDefinition?) {
+        child.rekeyAt = nil
+        child.expireAt = nil
+        guard let policy = vpn?.securityPolicies.first(where: { $0.name == child.policyName }),
+              let t = ctx.config.ipsecPolicyTemplate(named: policy.ipsecPolicy) else { return }
+        if t.rekeyTime > .zero {
+            let jitter = t.randTime > .zero ? Duration.milliseconds(Int64.random(in: 0...Int64(seconds(t.randTime) * 1000))) : .zero
+            child.rekeyAt = child.installedAt + (t.rekeyTime - jitter)
+        }
+        if t.lifeTime > .zero { child.expireAt = child.installedAt + t.lifeTime }
     }
 
     func removeChild(_ ike: IKESA, outboundSPI: UInt32, reason: String) {

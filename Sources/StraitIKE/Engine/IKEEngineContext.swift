@@ -6,14 +6,15 @@ import StraitIKECrypto
 /// What tasks share with the engine: configuration, the data plane, counters, SPI and cookie
 /// sources. One per engine, used from the engine's thread only.
 final class IKEEngineContext {
-    let config: IKEConfig
+    /// Replaced by a reload (IKEEngine+Reload): read it afresh, never keep a copy across calls.
+    var config: IKEConfig
     let dataPlane: IKEDataPlane
     let bus: IKEEventBus
     let logger: Logger
     var counters = IKECounters()
     var cookies: CookieGenerator
     /// Certificates and keys of the VPN definitions that use them (Auth/).
-    let credentials: IKECredentials
+    var credentials: IKECredentials
     /// What day it is, for certificate validity (IKETime is monotonic and cannot say).
     let wallClock: @Sendable () -> Date
     /// IKE messages above this size go out in fragments when the peer agreed (RFC 7383).
