@@ -42,6 +42,10 @@ extension IKEEngine {
                 out += p.datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
                 continue
             }
+            if let d = ikeTimers(ike, now: now) {
+                out += d
+                continue
+            }
             if let d = childTimers(ike, now: now) {
                 out += d
                 continue

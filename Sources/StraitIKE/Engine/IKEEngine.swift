@@ -155,15 +155,12 @@ public final class IKEEngine {
                 for spi in gone { removeChild(ike, outboundSPI: spi, reason: "deleted by peer") }
                 if deleteIKE { after = { self.deleteSA(ike, reason: "deleted by peer") } }
             }
+        case .createChildSA where ike.state == .established && mustWait(ike, payloads):
+            answer = [.notify(NotifyPayload(type: .temporaryFailure))]
+            logger.info("ike \(ike.remote): CREATE_CHILD_SA answered TEMPORARY_FAILURE (a rekey in progress on IKE SA \(hex(ike.id)))")
         case .createChildSA where ike.state == .established
             && payloads.securityAssociation?.proposals.contains(where: { $0.protocolID == .ike }) == true:
-            let (p, new, note) = IKERekeyResponder(engine: ctx).process(old: ike, payloads: payloads, now: now)
-            answer = p
-            logger.info("ike \(ike.remote): \(note)")
-            if let new {
-                sas[new.id] = new
-                ctx.bus.publish(.ikeSARekeyed(old: ike.id, new: report(new, now: now)))
-            }
+            answer = answerIKERekey(ike, payloads, now: now)
         case .createChildSA where ike.state == .established:
             let (p, child, note) = ChildRekeyResponder(engine: ctx).process(ike: ike, payloads: payloads, now: now)
             answer = p
@@ -242,6 +239,7 @@ public final class IKEEngine {
         case .deleteIKE: deleteSA(ike, reason: "terminated", notify: false)
         case .auth(let auth): return authenticated(ike, auth, payloads, now: now)
         case .rekeyChild(let c): return rekeyed(ike, c, payloads, now: now)
+        case .rekeyIKE(let c): return ikeRekeyAnswered(ike, c, payloads, now: now)
         case .deleteChild(let spis):
             for child in ike.children where spis.contains(child.inboundSPI) {
                 removeChild(ike, outboundSPI: child.outboundSPI, reason: "deleted by us")
@@ -376,9 +374,13 @@ public final class IKEEngine {
         switch ike.pending?.kind {
         case .auth(let a)?: ctx.dataPlane.releaseInboundSPI(a.inboundSPI)
         case .rekeyChild(let c)?: ctx.dataPlane.releaseInboundSPI(c.newInboundSPI)
+        case .rekeyIKE(let c)?: ctx.releaseSPI(c.spiI)
         default: break
         }
         ike.pending = nil
+        // Deleted by the peer while both ends rekeyed it: the peer's new SA won (RFC 7296
+        // 2.8.2), the CHILD SAs go there. (lastHeard: the peer's Delete just came.)
+        if !ike.children.isEmpty, let heir = successor(ike) { handOver(ike, to: heir, now: ike.lastHeard) }
         for child in ike.children { removeChild(ike, outboundSPI: child.outboundSPI, reason: reason) }
         sas.removeValue(forKey: ike.id)
         halfOpen = halfOpen.filter { $0.value != ike.id }

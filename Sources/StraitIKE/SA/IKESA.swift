@@ -52,6 +52,11 @@ final class IKESA {
     var establishedAt: IKETime?
     var lastHeard: IKETime
     var children: [ChildSA] = []
+    /// When the IKE SA is rekeyed, re-authenticated or deleted (IKEEngine+IKERekey); nil until
+    /// the first tick after it is established.
+    var lifetime: IKELifetime?
+    /// Where a rekey of this IKE SA stands (collisions, RFC 7296 2.8.2).
+    var rekey = IKERekeyState()
 
     init(id: UInt64, role: IKESAReport.Role, spiI: UInt64, spiR: UInt64, local: IKEEndpoint, remote: IKEEndpoint,
          proposal: ChosenIKEProposal, keys: IKESAKeys, nonceI: [UInt8], nonceR: [UInt8], initRequest: [UInt8],
@@ -108,7 +113,9 @@ final class IKESA {
 
 /// A request we sent and are waiting for the answer to.
 struct PendingRequest {
-    enum Kind { case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext), rekeyChild(ChildRekeyContext) }
+    enum Kind {
+        case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext), rekeyChild(ChildRekeyContext), rekeyIKE(IKERekeyContext)
+    }
     var kind: Kind
     var messageID: UInt32
     var datagrams: [[UInt8]]

@@ -4,8 +4,9 @@ import StraitIKEWire
 
 /// Rekeying the IKE SA as the responder (RFC 7296 1.3.2, 2.18):
 ///   HDR, SK {SA, Ni, KEi}  -->  <--  HDR, SK {SA, Nr, KEr}
-/// The new IKE SA inherits the identities and every CHILD SA; its message IDs start at 0.
-/// The old one lives until the initiator deletes it (an INFORMATIONAL on the old SA).
+/// The new IKE SA inherits the identities; its message IDs start at 0. The engine moves the
+/// CHILD SAs to it (IKEEngine+IKERekey: after a collision they may go elsewhere). The old one
+/// lives until the initiator deletes it (an INFORMATIONAL on the old SA).
 struct IKERekeyResponder {
     let engine: IKEEngineContext
 
@@ -29,18 +30,7 @@ struct IKERekeyResponder {
             let new = try IKESA(id: spiR, role: .responder, spiI: spiI, spiR: spiR, local: old.local, remote: old.remote,
                                 proposal: chosen, keys: keys, nonceI: ni.data, nonceR: nonceR, initRequest: [], initResponse: [],
                                 candidates: [vpn], now: now)
-            new.vpn = vpn
-            new.localID = old.localID
-            new.remoteID = old.remoteID
-            new.remoteIdentity = old.remoteIdentity
-            new.natLocal = old.natLocal
-            new.natRemote = old.natRemote
-            new.state = .established
-            new.establishedAt = now
-            new.nextExpectedRequest = 0
-            new.nextRequestID = 0
-            new.children = old.children
-            old.children = []
+            new.inherit(from: old, now: now)
             let reply: [IKEPayload] = [
                 .securityAssociation(SecurityAssociationPayload(proposals: [chosen.wireProposal(spi: spiR)])),
                 .nonce(NoncePayload(data: nonceR)),
