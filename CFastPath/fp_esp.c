@@ -100,7 +100,9 @@ int fp_esp_encrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m)
 
 	uint32_t pad = (4 - ((inner_len + 2) & 3)) & 3;
 	uint32_t trailer = pad + 2 + sa->icv_len;
-	uint32_t udp = (sa->flags & FP_SA_F_UDP) ? 8 : 0;
+	/* One read of the endpoints for the whole header (they may change under us: fp_sa_ends). */
+	const struct fp_sa_ends ends = *fp_sa_ends(sa);
+	uint32_t udp = ends.udp ? 8 : 0;
 	uint32_t head = FP_IPV4_MIN_HLEN + udp + ESP_HLEN + ESP_IVLEN;
 	uint8_t *tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)trailer);
 	if (unlikely(!tail || rte_pktmbuf_headroom(m) < head + FP_ETH_HLEN))
@@ -121,14 +123,14 @@ int fp_esp_encrypt(IMB_MGR *mgr, struct fp_sa *sa, struct rte_mbuf *m)
 	wr16(o + 6, 0x4000);
 	o[8] = 64;
 	o[9] = udp ? IPPROTO_UDP_ : IPPROTO_ESP_;
-	memcpy(o + 12, sa->tun_local, 4);
-	memcpy(o + 16, sa->tun_remote, 4);
+	memcpy(o + 12, ends.local, 4);
+	memcpy(o + 16, ends.remote, 4);
 	o[10] = o[11] = 0;
 	wr16(o + 10, fp_ipv4_header_checksum(o, FP_IPV4_MIN_HLEN));
 	uint8_t *esp = o + FP_IPV4_MIN_HLEN;
 	if (udp) {
-		wr16(esp, sa->udp_local);
-		wr16(esp + 2, sa->udp_remote);
+		wr16(esp, ends.udp_local);
+		wr16(esp + 2, ends.udp_remote);
 		wr16(esp + 4, (uint16_t)(total - FP_IPV4_MIN_HLEN));
 		wr16(esp + 6, 0);                    /* RFC 3948: zero checksum is allowed */
 		esp += 8;

@@ -336,6 +336,17 @@ void fp_sa_release_spi(uint32_t spi)
 
 int fp_sa_reserved_count(void) { return (int)handles.n_reserved; }
 
+static void ends_fill(struct fp_sa_ends *e, const fp_ip_t *local, const fp_ip_t *remote, uint8_t udp, uint16_t udp_local,
+                      uint16_t udp_remote)
+{
+	memset(e, 0, sizeof(*e));
+	memcpy(e->local, local->addr, 4);
+	memcpy(e->remote, remote->addr, 4);
+	e->udp = udp ? 1 : 0;
+	e->udp_local = udp_local ? udp_local : FP_ESP_DEFAULT_UDP_PORT;
+	e->udp_remote = udp_remote ? udp_remote : FP_ESP_DEFAULT_UDP_PORT;
+}
+
 int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 {
 	struct fp_main *fp = fp_main();
@@ -395,10 +406,8 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 	sa->spi = cfg->spi;
 	sa->icv_len = cfg->icv_len;
 	memcpy(sa->salt, cfg->salt, 4);
-	memcpy(sa->tun_local, cfg->tunnel_local.addr, 4);
-	memcpy(sa->tun_remote, cfg->tunnel_remote.addr, 4);
-	sa->udp_local = cfg->udp_local_port ? cfg->udp_local_port : FP_ESP_DEFAULT_UDP_PORT;
-	sa->udp_remote = cfg->udp_remote_port ? cfg->udp_remote_port : FP_ESP_DEFAULT_UDP_PORT;
+	ends_fill(&sa->ends[0], &cfg->tunnel_local, &cfg->tunnel_remote, cfg->udp_encap, cfg->udp_local_port,
+	          cfg->udp_remote_port);
 	sa->ts_family = cfg->ts_local.family;
 	sa->ts_local_len = cfg->ts_local_len;
 	sa->ts_remote_len = cfg->ts_remote_len;
@@ -432,8 +441,6 @@ int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen)
 		flags |= FP_SA_F_INBOUND;
 	if (cfg->esn)
 		flags |= FP_SA_F_ESN;
-	if (cfg->udp_encap)
-		flags |= FP_SA_F_UDP;
 	if (cfg->key_len == 32)
 		flags |= FP_SA_F_AES256;
 	if (cfg->direction == FP_SA_INBOUND && cfg->replay_window) {
@@ -489,6 +496,27 @@ int fp_sa_del(int h)
 	return 0;
 }
 
+/*
+ * New tunnel endpoints for an installed SA (MOBIKE, NAT rebinding): the spare copy is written,
+ * then published by flipping ends_cur; the grace period that follows means that once this
+ * returns no worker builds a header from the old copy, so the next call may overwrite it.
+ * Sequence numbers, the replay window, counters and keys stay as they are.
+ */
+int fp_sa_set_endpoints(int h, const fp_ip_t *local, const fp_ip_t *remote, uint8_t udp_encap, uint16_t udp_local_port,
+                        uint16_t udp_remote_port)
+{
+	struct fp_sa *sa = h >= 0 ? fp_sa_get((uint32_t)h) : NULL;
+	if (!sa)
+		return -ENOENT;
+	if (!local || !remote || local->family != 4 || remote->family != 4)
+		return -EINVAL;
+	uint32_t cur = __atomic_load_n(&sa->ends_cur, __ATOMIC_RELAXED) & 1;
+	ends_fill(&sa->ends[cur ^ 1], local, remote, udp_encap, udp_local_port, udp_remote_port);
+	__atomic_store_n(&sa->ends_cur, cur ^ 1, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(fp_main()->qsv, RTE_QSBR_THRID_INVALID);
+	return 0;
+}
+
 int fp_sa_activate(int h)
 {
 	struct fp_sa *sa = h >= 0 ? fp_sa_get((uint32_t)h) : NULL;
@@ -524,12 +552,13 @@ int fp_sa_info(int h, fp_sa_info_t *out)
 	c->icv_len = sa->icv_len;
 	c->esn = !!(sa->flags & FP_SA_F_ESN);
 	c->replay_window = sa->window;
+	const struct fp_sa_ends *e = fp_sa_ends(sa);
 	c->tunnel_local.family = c->tunnel_remote.family = 4;
-	memcpy(c->tunnel_local.addr, sa->tun_local, 4);
-	memcpy(c->tunnel_remote.addr, sa->tun_remote, 4);
-	c->udp_encap = !!(sa->flags & FP_SA_F_UDP);
-	c->udp_local_port = sa->udp_local;
-	c->udp_remote_port = sa->udp_remote;
+	memcpy(c->tunnel_local.addr, e->local, 4);
+	memcpy(c->tunnel_remote.addr, e->remote, 4);
+	c->udp_encap = e->udp;
+	c->udp_local_port = e->udp_local;
+	c->udp_remote_port = e->udp_remote;
 	c->ts_local.family = c->ts_remote.family = sa->ts_family;
 	memcpy(c->ts_local.addr, sa->ts_local, 16);
 	memcpy(c->ts_remote.addr, sa->ts_remote, 16);

@@ -26,9 +26,23 @@ enum fp_sa_flags {
 	FP_SA_F_ACTIVE = 1 << 0,
 	FP_SA_F_INBOUND = 1 << 1,
 	FP_SA_F_ESN = 1 << 2,
-	FP_SA_F_UDP = 1 << 3,
 	FP_SA_F_EXPIRED = 1 << 4,
 	FP_SA_F_AES256 = 1 << 5,
+};
+
+/*
+ * An SA's tunnel endpoints: the outer addresses and, with ESP in UDP, the ports. They change
+ * at run time (MOBIKE, NAT rebinding), so an SA holds two copies and an index: the control
+ * thread writes the copy workers do not use, flips the index (release), then waits for an
+ * RCU grace period before that copy may be written again. A worker reads the index once per
+ * packet (fp_sa_ends) and builds the whole header from one copy: never a torn header, and the
+ * sequence number and replay state, elsewhere in the SA, are never touched.
+ */
+struct fp_sa_ends {
+	uint8_t local[4], remote[4];
+	uint16_t udp_local, udp_remote;  /* host order */
+	uint8_t udp;                     /* 1: ESP in UDP (RFC 3948) */
+	uint8_t pad[3];
 };
 
 /* One traffic selector beyond an SA's first pair. */
@@ -45,8 +59,8 @@ struct fp_sa {
 	uint8_t salt[4];
 	uint8_t ts_family;
 	uint8_t ts_local_len, ts_remote_len;
-	uint8_t tun_local[4], tun_remote[4];
-	uint16_t udp_local, udp_remote;  /* host order */
+	uint32_t ends_cur;           /* which of ends[] workers use; changes at run time */
+	struct fp_sa_ends ends[2];
 	uint8_t ts_local[16], ts_remote[16];
 	/* Further selectors, read only when the first pair does not match: n_more_local
 	 * locals, then n_more_remote remotes. */
@@ -108,6 +122,12 @@ struct fp_ipsec {
 	struct rte_ring *events;     /* workers (MP) -> control plane */
 	IMB_MGR *control_mgr;        /* for the one-packet functions on the control thread */
 };
+
+/* The endpoints to build this packet's outer header from (read the whole struct from it). */
+static inline const struct fp_sa_ends *fp_sa_ends(const struct fp_sa *sa)
+{
+	return &sa->ends[__atomic_load_n(&sa->ends_cur, __ATOMIC_ACQUIRE) & 1];
+}
 
 struct fp_ipsec *fp_ipsec(void);
 int fp_ipsec_init(struct fp_main *fp, char *err, size_t errlen);

@@ -160,8 +160,8 @@ static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port
  */
 static inline uint32_t tunnel_mtu(struct fp_main *fp, const struct fp_sa *sa)
 {
-	uint32_t dst = (uint32_t)sa->tun_remote[0] << 24 | (uint32_t)sa->tun_remote[1] << 16 |
-	               (uint32_t)sa->tun_remote[2] << 8 | sa->tun_remote[3];
+	const struct fp_sa_ends *e = fp_sa_ends(sa);
+	uint32_t dst = (uint32_t)e->remote[0] << 24 | (uint32_t)e->remote[1] << 16 | (uint32_t)e->remote[2] << 8 | e->remote[3];
 	uint32_t idx;
 	if (rte_lpm_lookup(fp->t.lpm4, dst, &idx) != 0)
 		idx = __atomic_load_n(&fp->t.default4, __ATOMIC_ACQUIRE);
@@ -171,7 +171,7 @@ static inline uint32_t tunnel_mtu(struct fp_main *fp, const struct fp_sa *sa)
 		if (nh->type == FP_NH_GATEWAY || nh->type == FP_NH_CONNECTED)
 			mtu = fp->port_rt[nh->port].mtu;
 	}
-	uint32_t overhead = FP_IPV4_MIN_HLEN + ((sa->flags & FP_SA_F_UDP) ? 8 : 0) + 8 + 8 + 3 + 2 + sa->icv_len;
+	uint32_t overhead = FP_IPV4_MIN_HLEN + (e->udp ? 8 : 0) + 8 + 8 + 3 + 2 + sa->icv_len;
 	return mtu > overhead ? mtu - overhead : 0;
 }
 
@@ -221,7 +221,7 @@ static void too_big(struct fp_main *fp, struct fp_worker *w, uint16_t in_port, s
 	}
 	count(w, FP_CTR_DROP_ESP_TOO_BIG);
 	const struct fp_port_rt *port = &fp->port_rt[in_port];
-	if (v4 && (l3[6] & 0x40) && fp_icmp4_frag_needed(m, sa->tun_local, mtu) == 0)
+	if (v4 && (l3[6] & 0x40) && fp_icmp4_frag_needed(m, fp_sa_ends(sa)->local, mtu) == 0)
 		icmp4[(*n4)++] = (struct fp_fwd){ m, 0, 0 };
 	else if (!v4 && port->has_icmp6_src && mtu >= 1280 && fp_icmp6_packet_too_big(m, port->icmp6_src, mtu) == 0)
 		icmp6[(*n6)++] = (struct fp_fwd){ m, 0, 0 };

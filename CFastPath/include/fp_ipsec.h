@@ -68,6 +68,16 @@ typedef struct fp_sa_config {
 int fp_sa_add(const fp_sa_config_t *cfg, char *err, size_t errlen);
 int fp_sa_del(int sa);
 int fp_sa_activate(int sa);
+/*
+ * Move an installed SA to new tunnel endpoints (outer IPv4 addresses; ESP in UDP with these
+ * ports, 0 meaning 4500, or raw ESP): for MOBIKE and NAT rebinding. Safe while workers run:
+ * every packet is built wholly from the old or wholly from the new endpoints, and when this
+ * returns no packet is built from the old ones any more. Sequence numbers, replay state,
+ * counters and keys are untouched. Inbound SAs take it too (reports; the inbound path finds
+ * SAs by SPI and accepts ESP from any address). Returns 0, -ENOENT or -EINVAL (not IPv4).
+ */
+int fp_sa_set_endpoints(int sa, const fp_ip_t *local, const fp_ip_t *remote, uint8_t udp_encap, uint16_t udp_local_port,
+                        uint16_t udp_remote_port);
 int fp_sa_count(void);                 /* installed SAs */
 
 /*
