@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import StraitCore
 import StraitIKE
 
 /// The engine's data plane for a load test: SPIs handed out in sequence, installs and
@@ -33,6 +34,8 @@ final class NullDataPlane: IKEDataPlane {
     }
     func remove(_ handle: ChildSAHandle) { removed += 1 }
     func query(_ handle: ChildSAHandle) -> ChildSAUsage? { nil }
+    func updateEndpoints(_ handle: ChildSAHandle, local: IPAddress, remote: IPAddress,
+                         udpEncapsulation: (local: UInt16, remote: UInt16)?) throws {}
     var live: Int { installed - removed }
 }
 

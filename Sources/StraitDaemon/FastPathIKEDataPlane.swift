@@ -130,6 +130,17 @@ final class FastPathIKEDataPlane: IKEDataPlane, @unchecked Sendable {
                             outboundSeq: outbound?.seq ?? 0)
     }
 
+    /// The outbound SA first: it is what sends to the peer's new address; the inbound one
+    /// takes the same endpoints for reports (the fast path finds inbound SAs by SPI alone).
+    func updateEndpoints(_ handle: ChildSAHandle, local: IPAddress, remote: IPAddress,
+                         udpEncapsulation: (local: UInt16, remote: UInt16)?) throws {
+        guard case .v4(let l) = local, case .v4(let r) = remote else {
+            throw InstallError(description: "tunnel \(local) === \(remote): the fast path's tunnels are IPv4")
+        }
+        try fastPath.setSAEndpoints(handle.outbound, local: l, remote: r, udp: udpEncapsulation)
+        try fastPath.setSAEndpoints(handle.inbound, local: l, remote: r, udp: udpEncapsulation)
+    }
+
     // MARK: Fast-path events
 
     /// Whose is the SA of a lifetime event, and should the engine hear of it.

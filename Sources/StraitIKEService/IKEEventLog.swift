@@ -18,6 +18,9 @@ public enum IKEEventLog {
             return (.info, "CHILD SA \(child.name) installed on IKE SA #\(ikeSA): \(describe(child))")
         case .childSARemoved(let ikeSA, let inbound, let outbound, let reason):
             return (.info, "CHILD SA removed from IKE SA #\(ikeSA): SPIs in \(spi32(inbound)) out \(spi32(outbound)): \(reason)")
+        case .ikeSAAddressesChanged(let id, let local, let remote, let natLocal, let natRemote, let reason):
+            let nat = nat(local: natLocal, remote: natRemote)
+            return (.info, "IKE SA #\(id) moved (\(reason.rawValue)): \(local) <-> \(remote)\(nat == "no" ? "" : ", NAT \(nat)")")
         case .messageIDs:
             return nil
         }

@@ -22,7 +22,19 @@ final class FakeDataPlane: IKEDataPlane {
     }
     func remove(_ handle: ChildSAHandle) { if let c = installed.removeValue(forKey: handle) { removed.append(c) } }
     func query(_ handle: ChildSAHandle) -> ChildSAUsage? { installed[handle] == nil ? nil : ChildSAUsage() }
+    /// Every updateEndpoints call, in order; the installed entry follows it.
+    var endpointUpdates: [(handle: ChildSAHandle, local: IPAddress, remote: IPAddress, udp: (local: UInt16, remote: UInt16)?)] = []
+    func updateEndpoints(_ handle: ChildSAHandle, local: IPAddress, remote: IPAddress,
+                         udpEncapsulation: (local: UInt16, remote: UInt16)?) throws {
+        guard installed[handle] != nil else { throw FakeDataPlaneError.unknownHandle }
+        endpointUpdates.append((handle, local, remote, udpEncapsulation))
+        installed[handle]!.local = local
+        installed[handle]!.remote = remote
+        installed[handle]!.udpEncapsulation = udpEncapsulation
+    }
 }
+
+enum FakeDataPlaneError: Error { case unknownHandle }
 
 enum TestConfig {
     static let loc = SourceLocation(file: "test.yaml", line: 1, column: 1)
@@ -103,7 +115,8 @@ struct TestInitiator {
         return (m.header, try IKEMessage.decodePayloads(firstType: m.payloads.encrypted!.firstPayloadType, bytes: plain))
     }
 
-    func authRequest(id: String = "site1.strait.test", tsi: String = "10.2.0.0/24", tsr: String = "10.1.0.0/24") throws -> [UInt8] {
+    func authRequest(id: String = "site1.strait.test", tsi: String = "10.2.0.0/24", tsr: String = "10.1.0.0/24",
+                     extra: [IKEPayload] = []) throws -> [UInt8] {
         let idi = IdentificationPayload.fqdn(id)
         let octets = IKEAuthentication.signedOctets(realMessage: initRequest, peerNonce: nonceR, prf: .hmacSHA2_256,
                                                     skP: keys!.skPi, idPayloadBody: idi.authenticationOctets)
@@ -115,7 +128,7 @@ struct TestInitiator {
             .securityAssociation(SecurityAssociationPayload(proposals: [esp])),
             .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: [.addressRange(AddressRangeSelector(prefix: IPPrefix(tsi)!))])),
             .trafficSelectorsResponder(TrafficSelectorsPayload(selectors: [.addressRange(AddressRangeSelector(prefix: IPPrefix(tsr)!))])),
-        ])
+        ] + extra)
     }
 
     /// Does the responder's AUTH verify (RFC 7296 2.15, the responder's signed octets)?

@@ -22,6 +22,11 @@ public protocol IKEDataPlane: AnyObject {
     func remove(_ handle: ChildSAHandle)
     /// Counters and lifetimes as the fast path sees them; nil if the handle is unknown.
     func query(_ handle: ChildSAHandle) -> ChildSAUsage?
+    /// Move both directions of an installed CHILD SA to new tunnel endpoints (MOBIKE, NAT
+    /// rebinding): outer addresses, and ESP in UDP with these ports or raw ESP when nil. Keys,
+    /// sequence numbers and replay state stay; traffic flows on while it moves.
+    func updateEndpoints(_ handle: ChildSAHandle, local: IPAddress, remote: IPAddress,
+                         udpEncapsulation: (local: UInt16, remote: UInt16)?) throws
 }
 
 /// The data plane's reference to an installed CHILD SA.

@@ -139,9 +139,8 @@ public final class IKEEngine {
             logger.info("ike \(ike.remote): request \(id) does not decrypt: \(error)")
             return []
         }
-        // Authenticated: the peer may have moved (NAT rebinding, the float to 4500).
-        ike.remote = d.remote
-        if SelectorNarrowing.value(d.local.address) != 0 { ike.local = d.local } else { ike.local.port = d.local.port }
+        // Authenticated: the peer may have moved (IKEEngine+Mobike: the float to 4500, NAT, MOBIKE).
+        followPeer(ike, d, now: now)
         ike.lastHeard = now
         var answer: [IKEPayload] = []
         var after: (() -> Void)?
@@ -151,7 +150,7 @@ public final class IKEEngine {
         case .informational where ike.state == .established:
             switch InformationalResponder().process(ike: ike, payloads: payloads) {
             case .reply(let p, let gone, let deleteIKE):
-                answer = p
+                answer = p + (deleteIKE ? [] : mobikeRequest(ike, payloads, d))
                 for spi in gone { removeChild(ike, outboundSPI: spi, reason: "deleted by peer") }
                 if deleteIKE { after = { self.deleteSA(ike, reason: "deleted by peer") } }
             }

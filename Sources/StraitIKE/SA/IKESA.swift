@@ -32,6 +32,8 @@ final class IKESA {
     var natRemote = false
     /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.3).
     var fragmentation = false
+    /// MOBIKE (RFC 4555): negotiated or not, the peer's other addresses.
+    var mobike = MobikeState()
     var fragments: FragmentBuffer?
 
     /// VPN definitions this SA may still belong to (before IKE_AUTH names the peer), then the one.

@@ -17,9 +17,7 @@ struct ChildInstall {
                                                     nonceI: nonceI, nonceR: nonceR)
         // ESP in UDP (RFC 3948) behind a NAT or when the template forces it, to the NAT-T
         // ports where IKE floated.
-        let nat = encapsulate ?? (ike.natLocal || ike.natRemote || template.encapsulation == .udp)
-        let encap: (local: UInt16, remote: UInt16)? = nat
-            ? (ike.local.port == 500 ? 4500 : ike.local.port, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
+        let encap = Self.udpPorts(ike: ike, encapsulate: encapsulate ?? (ike.natLocal || ike.natRemote || template.encapsulation == .udp))
         let (toPeer, fromPeer) = weInitiated ? (keys.initiatorToResponder, keys.responderToInitiator)
                                              : (keys.responderToInitiator, keys.initiatorToResponder)
         var install = ChildSAInstall(
@@ -36,5 +34,10 @@ struct ChildInstall {
         return ChildSA(name: name, handle: handle, inboundSPI: inboundSPI, outboundSPI: chosen.peerSPI, proposal: chosen,
                        localTS: localTS, remoteTS: remoteTS, encapsulated: encap != nil, installedAt: now,
                        cookie: install.cookie, policyName: policyName, nonces: [nonceI, nonceR])
+    }
+
+    /// The UDP ports of ESP in UDP, where IKE floated (4500 when IKE still uses 500), or nil.
+    static func udpPorts(ike: IKESA, encapsulate: Bool) -> (local: UInt16, remote: UInt16)? {
+        encapsulate ? (ike.local.port == 500 ? 4500 : ike.local.port, ike.remote.port == 500 ? 4500 : ike.remote.port) : nil
     }
 }

@@ -73,6 +73,7 @@ struct IKEAuthResponder {
                 reply += childReply
             }
         }
+        reply += MobikeResponder(engine: engine).authPayloads(ike: ike, vpn: vpn, request: payloads)
         return .established(reply: reply, child: child, childRefusal: refusal,
                             initialContact: payloads.notify(.initialContact) != nil)
     }

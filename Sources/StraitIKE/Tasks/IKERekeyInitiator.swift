@@ -100,6 +100,7 @@ extension IKESA {
         natLocal = old.natLocal
         natRemote = old.natRemote
         fragmentation = old.fragmentation
+        mobike = old.mobike
         state = .established
         establishedAt = now
         nextExpectedRequest = 0

@@ -27,8 +27,8 @@ struct InformationalResponder {
         // The initiator refused our AUTH after we established (RFC 7296 2.21.2): the SA is void.
         if payloads.notify(.authenticationFailed) != nil { deleteIKE = true }
         if deleteIKE { return .reply([], removeChildrenByOutboundSPI: [], deleteIKESA: true) }
-        // MOBIKE address lists (ADDITIONAL_*_ADDRESS) are acknowledged with an empty answer;
-        // we announce no MOBIKE support, so peers do not move SAs to other addresses.
+        // MOBIKE notifies (UPDATE_SA_ADDRESSES, address lists, COOKIE2) are the engine's next
+        // step (Tasks/MobikeResponder), for a request that does not delete the IKE SA.
         var reply: [IKEPayload] = []
         if !ourSPIs.isEmpty { reply.append(.delete(.childSAs(.esp, spis: ourSPIs))) }
         return .reply(reply, removeChildrenByOutboundSPI: removed, deleteIKESA: false)
