@@ -33,8 +33,10 @@ final class ReloadEngineTests: XCTestCase {
                              location: loc)
     }
 
-    static func gwConfig(_ vpns: [VPNDefinition], dpd: IKEDPD = IKEDPD(), ikeProposal: String = "aes128gcm16-prfsha256-x25519") -> IKEConfig {
-        let (ike, esp) = templates(ikeProposal: ikeProposal, dpd: dpd)
+    static func gwConfig(_ vpns: [VPNDefinition], dpd: IKEDPD = IKEDPD(), ikeProposal: String = "aes128gcm16-prfsha256-x25519",
+                         ikeRekey: Duration = IKEDefaults.ikeRekeyTime) -> IKEConfig {
+        var (ike, esp) = templates(ikeProposal: ikeProposal, dpd: dpd)
+        ike[0] = IKEPolicyTemplate(name: "ike", proposals: ike[0].proposals, rekeyTime: ikeRekey, randTime: .zero, dpd: dpd, location: loc)
         return IKEConfig(ikePolicyTemplates: ike, ipsecPolicyTemplates: esp, vpns: vpns)
     }
 
@@ -146,6 +148,18 @@ final class ReloadEngineTests: XCTestCase {
         XCTAssertTrue(f.gwPlane.removed.isEmpty)
         // The new interval (5 s, was 30 s) is the one the liveness checks follow.
         XCTAssertEqual(f.gw.tick(now: now + .seconds(6)).count, 2, "a liveness check per SA after 5 s")
+    }
+
+    func testANewIKERekeyTimeReschedulesRunningIKESAs() throws {
+        let f = try twoTunnels()
+        _ = f.gw.tick(now: now)   // lifetimes are set on the first tick
+        let id = try XCTUnwrap(report(f.gw, vpn: "a")?.id)
+        let (result, out) = try f.gw.reload(config: Self.gwConfig([Self.vpn("a", site: 2, gateway: true), Self.vpn("b", site: 3, gateway: true)],
+                                                                  ikeRekey: .seconds(100)),
+                                            credentials: IKECredentials(), now: now)
+        XCTAssertEqual(result.diff.change(of: "a"), .kept(["ike-policy(ike).rekey-time", "ike-policy(ike).over-time"]))
+        XCTAssertTrue(out.isEmpty)
+        XCTAssertEqual(f.gw.sas[id]?.lifetime?.rekeyAt, now + .seconds(100), "rekey at the new rekey-time, not 4 h")
     }
 
     func testANegotiatedChangeEndsOnlyThatVPNsSAs() throws {

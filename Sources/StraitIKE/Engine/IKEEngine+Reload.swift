@@ -99,8 +99,14 @@ extension IKEEngine {
         for ike in sas.values where !doomedIDs.contains(ike.id) {
             if let vpn = ike.vpn, let next = config.vpn(named: vpn.name) {
                 ike.vpn = next
-                if case .kept? = diff.change(of: vpn.name) {
+                if case .kept(let keys)? = diff.change(of: vpn.name) {
                     for i in ike.children.indices where !ike.children[i].rekeying { scheduleLifetimes(&ike.children[i], vpn: next) }
+                    // New IKE SA times count from when this IKE SA was made (reauth too).
+                    let times = ["rekey-time", "reauth-time", "over-time", "rand-time"].map { "ike-policy(\(next.ikePolicy)).\($0)" }
+                    if let old = ike.lifetime, keys.contains(where: times.contains) {
+                        ike.lifetime = ikeLifetime(for: ike, now: now, inheriting: nil)
+                        ike.lifetime?.weStarted = old.weStarted
+                    }
                 }
             }
             ike.candidates = ike.candidates.compactMap { config.vpn(named: $0.name) }
