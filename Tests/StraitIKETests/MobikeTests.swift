@@ -205,4 +205,30 @@ final class MobikeTests: XCTestCase {
                                                          .notify(NotifyPayload(type: .noNATsAllowed, data: truth))])
         XCTAssertEqual(plane.endpointUpdates.first?.remote, moved.address)
     }
+
+    /// The peer rekeys the IKE SA (RFC 7296 2.18): the new one is still a MOBIKE SA, so the
+    /// site can move on it and the CHILD SA, now under it, follows.
+    func testMobikeSurvivesAnIKESARekey() throws {
+        let e = try engine()
+        var i = TestInitiator()
+        _ = try establish(e, &i, floatTo4500: true, authExtra: [.notify(NotifyPayload(type: .mobikeSupported))])
+        let ni = secureRandomBytes(32), dh = try KeyExchange(group: .curve25519), newSPIi: UInt64 = 0x0a0b_0c0d_0e0f_1011
+        let proposal = Proposal.ike(number: 1, spi: newSPIi, transforms: [.encryption(.aesGCM16, keyLength: 128), .prf(.hmacSHA2_256), .keyExchange(.curve25519)])
+        let here = IKEEndpoint(i.local.address, 4500)
+        let req = try i.sealed(.createChildSA, messageID: 2, [.securityAssociation(SecurityAssociationPayload(proposals: [proposal])),
+                                                              .nonce(NoncePayload(data: ni)), .keyExchange(KeyExchangePayload(group: .curve25519, data: dh.publicValue))])
+        let reply = try i.opened(try XCTUnwrap(send(e, from: here, to: IKEEndpoint(i.gateway.address, 4500), req)).bytes).1
+        let newSPIr = try XCTUnwrap(reply.securityAssociation?.proposals.first?.spi64)
+        let suite = try IKESASuite(prf: .hmacSHA2_256, encryption: try EncryptionAlgorithm(.aesGCM16, keyLengthBits: 128), integrity: nil)
+        let keys = try IKEKeyDerivation.rekeyedIKESAKeys(old: i.keys!, newSuite: suite, sharedSecret: try dh.sharedSecret(peerPublicValue: try XCTUnwrap(reply.keyExchange?.data)),
+                                                         nonceI: ni, nonceR: try XCTUnwrap(reply.nonce?.data), spiI: newSPIi, spiR: newSPIr)
+        _ = try informational(e, i, from: here, id: 3, [.delete(.ikeSA)])
+        var j = i
+        (j.spiI, j.spiR, j.keys) = (newSPIi, newSPIr, keys)
+        (j.out, j.inn) = try SKCipher.directions(for: keys, weAreOriginalInitiator: true)
+        XCTAssertEqual(e.sas[newSPIr]?.mobike.enabled, true)
+        _ = try informational(e, j, from: moved, id: 0, [.notify(NotifyPayload(type: .updateSAAddresses))])
+        XCTAssertEqual(plane.endpointUpdates.map(\.remote), [moved.address], "the CHILD SA moved with the rekeyed IKE SA")
+        XCTAssertEqual(e.reports(now: now).first?.remote, moved)
+    }
 }
