@@ -42,6 +42,8 @@ public final class Daemon {
     }
 
     public func start() throws {
+        // SIGHUP means reload (runUntilSignalled); until then it must not end the process.
+        signal(SIGHUP, SIG_IGN)
         let fp: FastPath
         let dad = KernelSetup.disableDADForNewInterfaces()
         defer { KernelSetup.restoreDADForNewInterfaces(dad) }
