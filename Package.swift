@@ -17,6 +17,7 @@
 //   StraitIKECrypto  IKEv2 key derivation, SK payload protection, Diffie-Hellman, AUTH octets.
 //   StraitIKE        IKEv2 protocol (RFC 7296): I/O-free engine, IKE SAs, one task per exchange step.
 //   StraitIKEService The IKE I/O shell: UDP 500/4500 on SwiftNIO, bounded queue, timers.
+//   StraitVRRP       VRRPv3 (RFC 5798/9568): advertisement codec, I/O-free router and group state machines.
 //   StraitDaemon     Wires config, fast path, netlink sync, IKE and control socket together.
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
@@ -109,6 +110,8 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // High availability, bottom up: VRRP first (no I/O).
+        .target(name: "StraitVRRP", dependencies: ["StraitCore"]),
         .target(name: "StraitDaemon", dependencies: [
             "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
             "StraitIKE", "StraitIKEService",
@@ -149,6 +152,7 @@ let package = Package(
         .testTarget(name: "StraitIKEWireTests", dependencies: ["StraitIKEWire"]),
         .testTarget(name: "StraitIKECryptoTests", dependencies: ["StraitIKECrypto"]),
         .testTarget(name: "StraitIKETests", dependencies: ["StraitIKE", "StraitIKEWire", "StraitIKECrypto"]),
+        .testTarget(name: "StraitVRRPTests", dependencies: ["StraitVRRP", "StraitCore"]),
         .testTarget(name: "StraitIKEServiceTests", dependencies: [
             "StraitIKEService", "StraitIKE", "StraitIKECrypto", "StraitDaemon", "StraitConfig", "StraitCore",
             .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
