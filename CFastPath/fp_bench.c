@@ -51,6 +51,8 @@ int fp_bench_ring_port(struct fp_main *fp, const char *name, struct rte_ring *rx
 	rte_eth_macaddr_get(p->port_id, &rt->mac);
 	rt->port_id = p->port_id;
 	rt->mtu = 9000;
+	if (!fp->min_mtu || rt->mtu < fp->min_mtu)
+		fp->min_mtu = rt->mtu;
 	return h;
 }
 

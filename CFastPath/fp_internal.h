@@ -131,6 +131,7 @@ struct fp_main {
 	struct rte_rcu_qsbr *qsv;
 	struct fp_tables t;
 	uint16_t n_ports;
+	uint16_t min_mtu;                   /* the smallest port MTU; 0 before the first port */
 	struct fp_port ports[FP_MAX_PORTS];
 	struct fp_port_rt port_rt[FP_MAX_PORTS];
 	struct fp_worker *workers;          /* n_workers, cache aligned */

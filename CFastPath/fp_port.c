@@ -113,6 +113,8 @@ int fp_port_add(const fp_port_config_t *cfg, char *err, size_t errlen)
 	rte_eth_macaddr_get(p->port_id, &rt->mac);
 	rt->port_id = p->port_id;
 	rt->mtu = cfg->mtu ? cfg->mtu : RTE_ETHER_MTU;
+	if (!fp->min_mtu || rt->mtu < fp->min_mtu)
+		fp->min_mtu = rt->mtu;
 
 	if (!cfg->no_mirror) {
 		/* The kernel mirror: same name as the port, same MAC, same MTU (set at start). */

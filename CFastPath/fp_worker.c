@@ -158,6 +158,8 @@ static void forward_v6(struct fp_main *fp, struct fp_worker *w, uint16_t in_port
  * the port the outer route leaves by: ESP adds outer IPv4, UDP, SPI, sequence number, IV,
  * up to 3 bytes of padding, the trailer and the ICV.
  */
+#define FP_ESP_MAX_OVERHEAD (FP_IPV4_MIN_HLEN + 8 + 8 + 8 + 3 + 2 + 16)
+
 static inline uint32_t tunnel_mtu(struct fp_main *fp, const struct fp_sa *sa)
 {
 	const struct fp_sa_ends *e = fp_sa_ends(sa);
@@ -236,6 +238,10 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
 	struct fp_fwd outer[FP_BURST], icmp4[FP_BURST], icmp6[FP_BURST];
 	struct fp_sa *sas[FP_BURST];
 	uint16_t k = 0, n4 = 0, n6 = 0;
+	/* Inner packets up to this length fit any port after ESP's largest overhead (and the
+	 * 1500 that tunnel_mtu assumes when the outer route has no port). */
+	uint32_t min_mtu = RTE_MIN((uint32_t)fp->min_mtu, (uint32_t)RTE_ETHER_MTU);
+	uint32_t quick_len = min_mtu > FP_ESP_MAX_OVERHEAD ? min_mtu - FP_ESP_MAX_OVERHEAD : 0;
 	for (uint16_t i = 0; i < n; i++) {
 		sas[i] = fp_sa_get(sa_idx[i]);
 		if (i < FP_SA_PREFETCH && sas[i])
@@ -253,10 +259,13 @@ static void esp_outbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_po
 		}
 		const uint8_t *l3 = rte_pktmbuf_mtod_offset(m, const uint8_t *, FP_ETH_HLEN);
 		uint32_t len = (l3[0] >> 4) == 4 ? fp_rd16(l3 + 2) : (uint32_t)fp_rd16(l3 + 4) + FP_IPV6_HLEN;
-		uint32_t mtu = tunnel_mtu(fp, sa);
-		if (unlikely(len > mtu)) {
-			too_big(fp, w, in_port, sa, m, mtu, outer, &k, icmp4, &n4, icmp6, &n6);
-			continue;
+		/* Only a packet that might not fit pays for the outer route lookup. */
+		if (unlikely(len > quick_len)) {
+			uint32_t mtu = tunnel_mtu(fp, sa);
+			if (unlikely(len > mtu)) {
+				too_big(fp, w, in_port, sa, m, mtu, outer, &k, icmp4, &n4, icmp6, &n6);
+				continue;
+			}
 		}
 		encrypt_one(fp, w, in_port, sa, m, outer, &k);
 	}
@@ -276,9 +285,13 @@ static void esp_inbound(struct fp_main *fp, struct fp_worker *w, uint16_t in_por
 	struct fp_sa *sas[FP_BURST];
 	int drop[FP_BURST];
 	uint16_t n4 = 0, n6 = 0;
-	/* First the SAs of the whole burst (SPI lookups), prefetching ahead; then decrypt. */
+	/* First the SAs of the whole burst: all their first lines requested at once, then the
+	 * SPI checks (prefetching key schedules ahead); then decrypt. */
 	for (uint16_t i = 0; i < n; i++) {
 		rte_pktmbuf_adj(f[i].m, FP_ETH_HLEN);
+		fp_sa_prefetch_inbound(f[i].m, offsets[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
 		sas[i] = fp_esp_inbound_sa(f[i].m, offsets[i], &drop[i]);
 		if (i < FP_SA_PREFETCH && sas[i])
 			fp_sa_prefetch(sas[i]);
