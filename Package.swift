@@ -18,6 +18,8 @@
 //   StraitIKE        IKEv2 protocol (RFC 7296): I/O-free engine, IKE SAs, one task per exchange step.
 //   StraitIKEService The IKE I/O shell: UDP 500/4500 on SwiftNIO, bounded queue, timers.
 //   StraitVRRP       VRRPv3 (RFC 5798/9568): advertisement codec, I/O-free router and group state machines.
+//   StraitVRRPService The VRRP I/O shell: protocol 112 on the kernel mirrors, virtual addresses, GARP/NA.
+//   StraitHASync     HA state sync to the standby: codec, encrypted session, I/O-free sync state machines.
 //   StraitDaemon     Wires config, fast path, netlink sync, IKE and control socket together.
 //   straitd          The daemon executable (thin).
 //   straitctl        The operator CLI (thin).
@@ -112,9 +114,22 @@ let package = Package(
         ]),
         // High availability, bottom up: VRRP first (no I/O).
         .target(name: "StraitVRRP", dependencies: ["StraitCore"]),
+        .target(name: "StraitVRRPService", dependencies: [
+            "StraitVRRP", "StraitCore", "StraitNetlink",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "StraitHASync", dependencies: [
+            "StraitCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "StraitDaemon", dependencies: [
             "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
-            "StraitIKE", "StraitIKEService",
+            "StraitIKE", "StraitIKEService", "StraitVRRP", "StraitVRRPService",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "straitd", dependencies: [
@@ -153,6 +168,8 @@ let package = Package(
         .testTarget(name: "StraitIKECryptoTests", dependencies: ["StraitIKECrypto"]),
         .testTarget(name: "StraitIKETests", dependencies: ["StraitIKE", "StraitIKEWire", "StraitIKECrypto"]),
         .testTarget(name: "StraitVRRPTests", dependencies: ["StraitVRRP", "StraitCore"]),
+        .testTarget(name: "StraitHASyncTests", dependencies: ["StraitHASync", "StraitCore"]),
+        .testTarget(name: "StraitVRRPServiceTests", dependencies: ["StraitVRRPService", "StraitVRRP", "StraitCore"]),
         .testTarget(name: "StraitIKEServiceTests", dependencies: [
             "StraitIKEService", "StraitIKE", "StraitIKECrypto", "StraitDaemon", "StraitConfig", "StraitCore",
             .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
