@@ -364,7 +364,10 @@ public final class IKEService: @unchecked Sendable {
             }
             var source: IPv4Address?
             if case .v4(let local) = d.local.address { source = local }
-            let rc = UDPSocket.send(fd: socket.fd, NATTraversalFraming.encode(d.bytes, natT: socket.natT), to: remote,
+            // A NAT keepalive is one bare 0xFF byte, and only on a NAT-T port.
+            if d.natKeepalive && !socket.natT { continue }
+            let payload = d.natKeepalive ? [NATTraversalFraming.keepalive] : NATTraversalFraming.encode(d.bytes, natT: socket.natT)
+            let rc = UDPSocket.send(fd: socket.fd, payload, to: remote,
                                     port: d.remote.port, from: source)
             if rc == 0 {
                 queue.count { $0.sent += 1 }

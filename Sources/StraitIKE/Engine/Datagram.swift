@@ -18,9 +18,13 @@ public struct IKEDatagram: Sendable {
     public var local: IKEEndpoint
     public var remote: IKEEndpoint
     public var bytes: [UInt8]
-    public init(local: IKEEndpoint, remote: IKEEndpoint, bytes: [UInt8]) {
+    /// A NAT keepalive (RFC 3948 2.3): the shell sends the single 0xFF byte as it is, without
+    /// the non-ESP marker; `bytes` is empty.
+    public var natKeepalive: Bool
+    public init(local: IKEEndpoint, remote: IKEEndpoint, bytes: [UInt8], natKeepalive: Bool = false) {
         self.local = local
         self.remote = remote
         self.bytes = bytes
+        self.natKeepalive = natKeepalive
     }
 }

@@ -23,6 +23,7 @@ extension IKEEngine {
                 // Half-open and a request of ours pending: our IKE_AUTH, retransmitted below.
                 if ike.pending == nil { continue }
             }
+            if let k = natKeepalive(ike, now: now) { out.append(k) }
             if let p = ike.pending {
                 let retransmit = ctx.config.retransmit
                 let dpdTimeout = ike.vpn.flatMap { ctx.config.ikePolicyTemplate(named: $0.ikePolicy)?.dpd.timeout }

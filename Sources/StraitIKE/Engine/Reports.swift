@@ -53,5 +53,7 @@ public struct IKECounters: Sendable, Equatable {
     public var ikeSAsEstablished: UInt64 = 0
     public var childSAsInstalled: UInt64 = 0
     public var queueDrops: UInt64 = 0
+    /// NAT keepalives sent (we are behind a NAT, RFC 3948 4).
+    public var natKeepalivesSent: UInt64 = 0
     public init() {}
 }

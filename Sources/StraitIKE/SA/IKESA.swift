@@ -30,6 +30,8 @@ final class IKESA {
     var initResponse: [UInt8]
     var natLocal = false
     var natRemote = false
+    /// When the next NAT keepalive is due (only while we are behind a NAT).
+    var nextNATKeepalive: IKETime?
     /// Both sides announced IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.3).
     var fragmentation = false
     /// MOBIKE (RFC 4555): negotiated or not, the peer's other addresses.
