@@ -6,9 +6,9 @@ import Yams
 public enum ConfigLoader {
     /// The top-level sections, each read by its own `*Section` type.
     static let sections = [FastPathSection.name, ControlSection.name, PortsSection.name, RoutesSection.name,
-                           IPsecSection.name, IKESection.name]
+                           IPsecSection.name, IKESection.name, VRRPSection.name]
     /// Sections that later versions will add; named so that the error says so.
-    static let plannedSections = ["vrrp", "ha"]
+    static let plannedSections = ["ha"]
 
     /// The `source` of the embedded default config.
     public static let defaultSource = "<embedded default>"
@@ -75,10 +75,11 @@ public enum ConfigLoader {
         let routes = RoutesSection.read(from: top, ports: ports)
         let ipsec = IPsecSection.read(from: top, ports: ports, routes: routes)
         let ike = IKESection.read(from: top, ports: ports, espUDPPorts: IPsecSection.espUDPPorts(ipsec.config, context: context))
+        let vrrp = VRRPSection.read(from: top, ports: ports)
         SizingCheck.run(fastPath: fastPath, ports: ports.entries, context: context)
         guard context.errors.isEmpty else { return nil }
         return StraitConfig(source: context.file, text: text, fastPath: fastPath, control: control,
-                            ports: ports.entries.map(\.config), routes: routes, ipsec: ipsec.config, ike: ike.config,
+                            ports: ports.entries.map(\.config), routes: routes, ipsec: ipsec.config, ike: ike.config, vrrp: vrrp,
                             redactedText: Redaction.redact(text, sites: ipsec.keySites + ike.secretSites))
     }
 

@@ -111,11 +111,12 @@ public struct StraitConfig: Sendable {
     public var routes: [StaticRoute]
     public var ipsec: IPsecConfig
     public var ike: IKEConfig
+    public var vrrp: VRRPConfig
 
     /// `redactedText` is computed from `text` when not given.
     public init(source: String, text: String, fastPath: FastPathSettings, control: ControlSettings,
                 ports: [PortConfig], routes: [StaticRoute], ipsec: IPsecConfig = IPsecConfig(), ike: IKEConfig = IKEConfig(),
-                redactedText: String? = nil) {
+                vrrp: VRRPConfig = VRRPConfig(), redactedText: String? = nil) {
         self.source = source
         self.text = text
         self.redactedText = redactedText ?? Redaction.redact(text)
@@ -125,6 +126,7 @@ public struct StraitConfig: Sendable {
         self.routes = routes
         self.ipsec = ipsec
         self.ike = ike
+        self.vrrp = vrrp
     }
 
     /// The port called `name`, if any.
@@ -144,6 +146,6 @@ extension StraitConfig: CustomStringConvertible, CustomDebugStringConvertible, C
 
     public var customMirror: Mirror {
         Mirror(self, children: ["source": source, "text": redactedText, "fastPath": fastPath, "control": control,
-                                "ports": ports, "routes": routes, "ipsec": ipsec, "ike": ike], displayStyle: .struct)
+                                "ports": ports, "routes": routes, "ipsec": ipsec, "ike": ike, "vrrp": vrrp], displayStyle: .struct)
     }
 }

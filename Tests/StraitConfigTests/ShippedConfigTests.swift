@@ -81,6 +81,9 @@ final class ShippedConfigTests: XCTestCase {
             XCTAssertEqual(config.ports[0].rxDescriptors, 1024)
             XCTAssertNotNil(config.ports[2].mac)
             XCTAssertEqual(config.routes.map(\.prefix.description), ["0.0.0.0/0", "::/0"])
+            XCTAssertEqual(config.vrrp.instances.map(\.name), ["wan4", "wan6", "lan4", "lan6"])
+            XCTAssertEqual(Set(config.vrrp.instances.map(\.priority)), [instance == "gw-a" ? 200 : 100])
+            XCTAssertEqual(config.vrrp.groups.first?.instances.count, 4)
         }
     }
 
