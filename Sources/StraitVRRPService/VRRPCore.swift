@@ -1,0 +1,192 @@
+import StraitCore
+import StraitVRRP
+
+/// What the core asks of the world. The service implements it with raw sockets, AF_PACKET
+/// and netlink; tests with a recorder (and two cores wired back to back).
+public protocol VRRPIO: AnyObject {
+    /// Sends one advertisement payload from `source` to `destination` (TTL/Hop Limit 255).
+    func send(_ payload: [UInt8], instance: VRRPInstanceSpec, source: IPAddress, destination: IPAddress) -> Bool
+    /// Gratuitous ARP / unsolicited NA for every virtual address, `count` times.
+    func announce(instance: VRRPInstanceSpec, count: Int)
+    /// Master: the virtual addresses go onto the mirror; otherwise they come off.
+    func setAddresses(instance: VRRPInstanceSpec, present: Bool)
+}
+
+/// The service without its I/O: routes received advertisements to the right router (by
+/// interface, family and VRID), drops and counts the bad ones, runs routers and groups on the
+/// clock it is given, and turns their actions into `VRRPIO` calls. Not thread-safe: the
+/// service calls it from its one thread.
+public final class VRRPCore {
+    private enum Unit {
+        case router(VRRPRouter)
+        case group(VRRPGroup)
+        var nextDeadline: VRRPInstant? {
+            switch self {
+            case .router(let r): return r.nextDeadline
+            case .group(let g): return g.nextDeadline
+            }
+        }
+    }
+
+    private struct Member {
+        var spec: VRRPInstanceSpec
+        var primary: IPAddress
+        var unit: Int
+        var index: Int
+        var drops: [VRRPDropReason: UInt64] = [:]
+        var sendErrors: UInt64 = 0
+        var transitions: UInt64 = 0
+    }
+
+    private var units: [Unit] = []
+    private var unitMembers: [[Int]] = []
+    private var groupTransitions: [Int: UInt64] = [:]
+    private var members: [Member] = []
+    private var byKey: [String: Int] = [:]
+    fileprivate var drops: [VRRPDropReason: UInt64] = [:]
+    private let io: VRRPIO
+    /// Called for every transition, on the service's thread.
+    public var onTransition: (VRRPTransitionEvent) -> Void = { _ in }
+
+    /// `primaries`: each instance's source address (by name), resolved by the caller.
+    public init(instances: [VRRPInstanceSpec], groups: [VRRPGroupSpec], primaries: [String: IPAddress], io: VRRPIO) {
+        self.io = io
+        var grouped: Set<String> = []
+        for g in groups {
+            let specs = g.instances.compactMap { n in instances.first { $0.name == n } }
+            guard !specs.isEmpty else { continue }
+            let unit = units.count
+            var routers: [VRRPRouter] = []
+            var indices: [Int] = []
+            for (i, s) in specs.enumerated() {
+                let primary = primaries[s.name] ?? s.primaryAddress!
+                routers.append(VRRPRouter(settings: s.settings(primary: primary)))
+                indices.append(members.count)
+                members.append(Member(spec: s, primary: primary, unit: unit, index: i))
+                grouped.insert(s.name)
+            }
+            units.append(.group(VRRPGroup(name: g.name, members: routers)))
+            unitMembers.append(indices)
+        }
+        for s in instances where !grouped.contains(s.name) {
+            let primary = primaries[s.name] ?? s.primaryAddress!
+            units.append(.router(VRRPRouter(settings: s.settings(primary: primary))))
+            unitMembers.append([members.count])
+            members.append(Member(spec: s, primary: primary, unit: units.count - 1, index: 0))
+        }
+        for (i, m) in members.enumerated() { byKey[Self.key(m.spec.interface, m.spec.isIPv4, m.spec.vrid)] = i }
+    }
+
+    private static func key(_ interface: String, _ v4: Bool, _ vrid: UInt8) -> String { "\(interface)/\(v4 ? 4 : 6)/\(vrid)" }
+
+    public var nextDeadline: VRRPInstant? { units.compactMap(\.nextDeadline).min() }
+
+    public func start(now: VRRPInstant) { for u in units.indices { run(u, router: { $0.start(now: now) }, group: { $0.start(now: now) }) } }
+
+    /// Masters send priority 0 and every instance gives its addresses up.
+    public func shutdown(now: VRRPInstant) { for u in units.indices { run(u, router: { $0.shutdown(now: now) }, group: { $0.shutdown(now: now) }) } }
+
+    public func tick(now: VRRPInstant) {
+        for u in units.indices {
+            guard let d = units[u].nextDeadline, d <= now else { continue }
+            run(u, router: { $0.tick(now: now) }, group: { $0.tick(now: now) })
+        }
+    }
+
+    /// One packet of protocol 112 read on `interface`: the payload (after the IP header), its
+    /// IP source and destination and its TTL / Hop Limit.
+    public func received(_ payload: [UInt8], source: IPAddress, destination: IPAddress, ttl: Int,
+                         interface: String, now: VRRPInstant) {
+        let v4 = source.isIPv4
+        let found = payload.count >= 2 ? byKey[Self.key(interface, v4, payload[1])] : nil
+        // Our own multicast, looped back: not an advertisement from a peer.
+        if let found, members[found].primary == source { return }
+        func drop(_ r: VRRPDropReason) {
+            if let found { members[found].drops[r, default: 0] += 1 } else { drops[r, default: 0] += 1 }
+        }
+        guard ttl == 255 else { return drop(.badTTL) }
+        guard let m = found else { return drop(payload.count < 8 ? .truncated : .unknownVRID) }
+        let adv: VRRPAdvertisement
+        do {
+            adv = try VRRPAdvertisement.decode(payload, source: source, destination: destination, mode: members[m].spec.checksum)
+        } catch let e as VRRPAdvertisement.DecodeError {
+            return drop(VRRPDropReason(e.code))
+        } catch {
+            return drop(.truncated)
+        }
+        let member = members[m].index
+        run(members[m].unit, router: { $0.received(adv, from: source, now: now) },
+            group: { $0.received(adv, from: source, member: member, now: now) })
+    }
+
+    /// Runs an event on unit `u` and carries out what it answers.
+    private func run(_ u: Int, router: (inout VRRPRouter) -> [VRRPAction], group: (inout VRRPGroup) -> VRRPGroup.Output) {
+        var actions: [(Int, VRRPAction)] = []
+        switch units[u] {
+        case .router(var r):
+            actions = router(&r).map { (unitMembers[u][0], $0) }
+            units[u] = .router(r)
+        case .group(var g):
+            let out = group(&g)
+            actions = out.actions.map { (unitMembers[u][$0.member], $0.action) }
+            units[u] = .group(g)
+            if let t = out.transition {
+                groupTransitions[u, default: 0] += 1
+                onTransition(VRRPTransitionEvent(subject: .group(g.name), from: t.from, to: t.to, reason: nil))
+            }
+        }
+        // Addresses first, so that the fast path holds a new Master's addresses before the
+        // gratuitous ARPs draw traffic to them.
+        var announces: [(Int, Int)] = []
+        for (m, action) in actions {
+            let spec = members[m].spec
+            switch action {
+            case .send(let adv):
+                let payload = { (dst: IPAddress) in adv.encode(source: self.members[m].primary, destination: dst, mode: spec.checksum) }
+                let targets = spec.unicastPeers.isEmpty ? [spec.isIPv4 ? VRRPAdvertisement.groupV4 : VRRPAdvertisement.groupV6] : spec.unicastPeers
+                for dst in targets where !io.send(payload(dst), instance: spec, source: members[m].primary, destination: dst) {
+                    members[m].sendErrors += 1
+                }
+            case .announce(let count):
+                announces.append((m, count))
+            case .transition(let from, let to, let reason):
+                members[m].transitions += 1
+                if to == .master { io.setAddresses(instance: spec, present: true) }
+                if from == .master { io.setAddresses(instance: spec, present: false) }
+                onTransition(VRRPTransitionEvent(subject: .instance(spec.name), from: from, to: to, reason: reason))
+            }
+        }
+        for (m, count) in announces { io.announce(instance: members[m].spec, count: count) }
+    }
+
+    public func snapshot() -> VRRPStatus {
+        var status = VRRPStatus(drops: drops)
+        for m in members {
+            let router: VRRPRouter
+            var groupName: String?
+            switch units[m.unit] {
+            case .router(let r): router = r
+            case .group(let g): router = g.members[m.index]; groupName = g.name
+            }
+            status.instances.append(VRRPStatus.Instance(
+                name: m.spec.name, interface: m.spec.interface, vrid: m.spec.vrid, group: groupName, state: router.state,
+                priority: router.priority, configuredPriority: m.spec.priority, advertInterval: m.spec.advertInterval,
+                masterAdvertInterval: router.masterAdvertInterval,
+                masterAddress: router.state == .master ? m.primary : router.masterAddress, primaryAddress: m.primary,
+                addresses: m.spec.addresses, counters: router.counters, drops: m.drops, sendErrors: m.sendErrors,
+                transitions: m.transitions))
+        }
+        for (u, unit) in units.enumerated() {
+            if case .group(let g) = unit {
+                status.groups.append(VRRPStatus.Group(name: g.name, state: g.state, instances: unitMembers[u].map { members[$0].spec.name },
+                                                      transitions: groupTransitions[u] ?? 0))
+            }
+        }
+        return status
+    }
+}
+
+extension VRRPCore {
+    /// An IPv4 packet whose header did not parse (no instance to blame).
+    public func countMalformedIP() { drops[.badIPHeader, default: 0] += 1 }
+}
