@@ -20,6 +20,8 @@ public enum ControlCommands {
     /// Every IKE SA; with the argument `id` (`IKEArguments.id`), only that one (or `not-found`).
     public static let showIKESAs = ControlCommand<[IKESAStatus]>(["show", "ike", "sa"])
     public static let showIKEStats = ControlCommand<IKEStatsReport>(["show", "ike", "stats"])
+    /// Every VRRP instance and group (empty without a `vrrp` section).
+    public static let showVRRP = ControlCommand<VRRPReport>(["show", "vrrp"])
     /// Arguments `vpn`, and `remote` (optional).
     public static let ikeInitiate = ControlCommand<IKEActionResult>(["ike", "initiate"])
     /// Argument `id`.
@@ -32,6 +34,6 @@ public enum ControlCommands {
     public static let all: [[String]] = [
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
         showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
-        showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words, reload.words,
+        showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words, reload.words, showVRRP.words,
     ]
 }

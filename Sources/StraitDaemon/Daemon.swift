@@ -8,6 +8,7 @@ import StraitCore
 import StraitFastPath
 import StraitIKEService
 import StraitNetlink
+import StraitVRRPService
 
 /// straitd: brings the pieces up in dependency order, serves until SIGTERM/SIGINT, and
 /// takes them down in reverse.
@@ -15,7 +16,8 @@ import StraitNetlink
 ///   config -> fast path (EAL, ports, mirrors, workers) -> kernel side of the mirrors
 ///          -> netlink mirror (initial dump, then events) -> IPsec (UDP port, SAs, policies,
 ///          tunnel routes; the event monitor) -> IKE (UDP 500/4500, the engine; with an `ike`
-///          section) -> control socket
+///          section) -> VRRP (with a `vrrp` section: the Master's virtual addresses go onto the
+///          mirrors, so netlink and IKE see them like any other) -> control socket
 public final class Daemon {
     public struct StartupError: Error, CustomStringConvertible {
         public var description: String
@@ -29,6 +31,7 @@ public final class Daemon {
     private var netlink: NetlinkSync?
     private var ipsecEvents: IPsecEventMonitor?
     private var ike: IKEService?
+    private var vrrp: VRRPService?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
     private var reloader: ConfigReloader?
@@ -110,6 +113,18 @@ public final class Daemon {
             // The engine has its own copy; the daemon's (config reports) needs no secret.
             config.ike = Self.withoutSecrets(ikeConfig)
         }
+        if !config.vrrp.isEmpty {
+            let specs = VRRPSetup.specs(config)
+            let service = VRRPService(instances: specs.instances, groups: specs.groups, logger: logger)
+            do {
+                try service.start()
+            } catch {
+                stop()
+                throw StartupError(description: "\(error)")
+            }
+            vrrp = service
+            logger.info("vrrp: \(specs.instances.count) instance(s), \(specs.groups.count) group(s)")
+        }
         let running = RunningConfig(config)
         let reloader = ConfigReloader(running: running, keys: keys, facts: facts, ike: ike, logger: logger)
         self.reloader = reloader
@@ -139,6 +154,7 @@ public final class Daemon {
         server.register(ControlCommands.ikeInitiate) { try ikeCommands.initiate($0) }
         server.register(ControlCommands.ikeTerminate) { try ikeCommands.terminate($0) }
         server.register(ControlCommands.reload) { _ in try reloader.control() }
+        server.register(ControlCommands.showVRRP) { [vrrp] _ in vrrp.map { VRRPSetup.report($0.status()) } ?? VRRPReport() }
         do {
             try server.start()
         } catch {
@@ -155,6 +171,10 @@ public final class Daemon {
         control = nil
         sampler?.cancel()
         sampler = nil
+        // VRRP first: a Master sends priority 0 so its Backup takes over after only the skew
+        // time, and its virtual addresses leave the mirror while netlink still follows them.
+        vrrp?.stop()
+        vrrp = nil
         // IKE before the fast path: the engine deletes its IKE SAs (best-effort Deletes to the
         // peers) and removes its CHILD SAs from the fast path, then the sockets close.
         ipsecEvents?.detachIKE()

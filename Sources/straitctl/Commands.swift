@@ -58,8 +58,15 @@ struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the daemon's state.",
         subcommands: [Ports.self, Lcores.self, Stats.self, Routes.self, Neighbors.self, Config.self, Version.self,
-                      IPsec.self, IKE.self]
+                      IPsec.self, IKE.self, VRRP.self]
     )
+
+    struct VRRP: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "VRRP virtual routers and groups: state, priority, the Master, counters and drops.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.showVRRP, render: ReportText.vrrp) }
+    }
 
     struct Ports: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fast-path ports, link state and counters.")
