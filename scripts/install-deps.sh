@@ -10,6 +10,8 @@ packages=(
 	# openssl, and nftables (NAT between namespaces)
 	strongswan-charon strongswan-swanctl charon-systemd libcharon-extra-plugins
 	libstrongswan-extra-plugins libstrongswan-standard-plugins strongswan-pki openssl nftables
+	# keepalived as the VRRP peer of Tests/lab/test-vrrp.sh (run per namespace, never as a service)
+	keepalived
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,7 +37,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ $rc -eq 0 ] || exit $rc
 fi
 if [ -d /run/systemd/system ]; then
-	for unit in strongswan.service strongswan-starter.service; do
+	for unit in strongswan.service strongswan-starter.service keepalived.service; do
 		if systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl is-active --quiet "$unit" 2>/dev/null; then
 			systemctl disable --now --quiet "$unit" 2>/dev/null || true
 		fi

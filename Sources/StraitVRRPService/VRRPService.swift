@@ -187,7 +187,7 @@ final class SocketIO: VRRPIO {
 
     func send(_ payload: [UInt8], instance: VRRPInstanceSpec, source: IPAddress, destination: IPAddress) -> Bool {
         guard let s = sockets.first(where: { $0.interface == instance.interface && $0.v4 == instance.isIPv4 }) else { return false }
-        return VRRPSockets.send(fd: s.fd, payload, to: destination, scope: UInt32(s.index))
+        return VRRPSockets.send(fd: s.fd, payload, from: source, to: destination, index: s.index)
     }
 
     func announce(instance: VRRPInstanceSpec, count: Int) {

@@ -27,8 +27,9 @@ enum VRRPSockets {
         try check(setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)), what, closing: fd)
     }
 
-    /// A non-blocking raw socket for protocol 112 on `interface` (index `index`), sending from
-    /// `source` (bound, so the kernel uses the address the checksum covers).
+    /// A non-blocking raw socket for protocol 112 on `interface` (index `index`) for
+    /// `source`'s family. Not bound to an address: a raw socket bound to one receives only
+    /// what is sent to it, not the group's packets; `send` names the source instead.
     static func openRaw(interface: String, index: Int32, source: IPAddress) throws -> Int32 {
         let v4 = source.isIPv4
         let fd = socket(v4 ? AF_INET : AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 112)
@@ -59,10 +60,6 @@ enum VRRPSockets {
             mreq.ipv6mr_interface = UInt32(index)
             try check(setsockopt(fd, ip6, IPV6_ADD_MEMBERSHIP, &mreq, socklen_t(MemoryLayout<ipv6_mreq>.size)), "join ff02::12 on \(interface)", closing: fd)
         }
-        var storage = sockaddr_storage()
-        let length = fill(&storage, source, scope: UInt32(index))
-        let brc = withUnsafePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        try check(brc, "bind \(source) on \(interface)", closing: fd)
         return fd
     }
 
@@ -92,13 +89,45 @@ enum VRRPSockets {
         }
     }
 
+    /// Sends from `source` (IP_PKTINFO / IPV6_PKTINFO, so the kernel uses the address the
+    /// checksum covers, not a virtual address it may prefer) out of interface `index`.
     /// Returns true when the kernel took the datagram.
-    static func send(fd: Int32, _ payload: [UInt8], to destination: IPAddress, scope: UInt32) -> Bool {
+    static func send(fd: Int32, _ payload: [UInt8], from source: IPAddress, to destination: IPAddress, index: Int32) -> Bool {
         var storage = sockaddr_storage()
-        let length = fill(&storage, destination, scope: scope)
-        let n = payload.withUnsafeBytes { p in
-            withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, p.baseAddress, p.count, Int32(MSG_DONTWAIT), $0, length) }
+        let length = fill(&storage, destination, scope: UInt32(index))
+        let header = MemoryLayout<cmsghdr>.size   // 16 on LP64, already aligned
+        let v4 = source.isIPv4
+        let dataLength = v4 ? 12 : 20             // in_pktinfo / in6_pktinfo
+        var control = [UInt64](repeating: 0, count: (header + dataLength + 7) / 8)
+        control.withUnsafeMutableBytes { raw in
+            let c = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+            c.pointee.cmsg_len = header + dataLength
+            c.pointee.cmsg_level = v4 ? Int32(IPPROTO_IP) : Int32(IPPROTO_IPV6)
+            c.pointee.cmsg_type = v4 ? Int32(IP_PKTINFO) : Int32(IPV6_PKTINFO)
+            let d = raw.baseAddress! + header
+            if v4 {
+                d.storeBytes(of: index, toByteOffset: 0, as: Int32.self)                         // ipi_ifindex
+                for (i, b) in source.bytes.enumerated() { d.storeBytes(of: b, toByteOffset: 4 + i, as: UInt8.self) }  // ipi_spec_dst
+            } else {
+                for (i, b) in source.bytes.enumerated() { d.storeBytes(of: b, toByteOffset: i, as: UInt8.self) }      // ipi6_addr
+                d.storeBytes(of: UInt32(index), toByteOffset: 16, as: UInt32.self)               // ipi6_ifindex
+            }
+        }
+        let n = payload.withUnsafeBytes { p -> Int in
+            var iov = iovec(iov_base: UnsafeMutableRawPointer(mutating: p.baseAddress), iov_len: p.count)
+            return withUnsafeMutablePointer(to: &storage) { dst in
+                withUnsafeMutablePointer(to: &iov) { iovPointer in
+                    control.withUnsafeMutableBytes { ctl in
+                        var msg = msghdr()
+                        msg.msg_name = UnsafeMutableRawPointer(dst)
+                        msg.msg_namelen = length
+                        msg.msg_iov = iovPointer
+                        msg.msg_iovlen = 1
+                        msg.msg_control = ctl.baseAddress
+                        msg.msg_controllen = header + dataLength
+                        return sendmsg(fd, &msg, Int32(MSG_DONTWAIT))
+                    }
+                }
             }
         }
         return n == payload.count
