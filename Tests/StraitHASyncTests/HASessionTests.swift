@@ -98,4 +98,23 @@ final class HASessionTests: XCTestCase {
         XCTAssertThrowsError(try b.receive(old)) { XCTAssertEqual(($0 as? HASyncError)?.code, .badTag) }
         XCTAssertEqual(try b.receive(try a.seal(.bulkEnd(generation: 5))), [.message(.bulkEnd(generation: 5))])
     }
+
+    /// Random and mutated frames into an established session: refused and counted, never a
+    /// crash, and the session still opens the next genuine record afterwards.
+    func testFuzzFramesIntoASession() throws {
+        var (a, b, _, _) = try pair()
+        var rng = SplitMix(state: 42)
+        let genuine = try a.seal(.ikeSAUpsert(Fx.ike()))
+        for i in 0..<3000 {
+            var f = genuine
+            if i % 3 == 0 { f = Array(f.prefix(Int(rng.next() % UInt64(f.count)))) } else {
+                f[Int(rng.next() % UInt64(f.count))] ^= UInt8(1 << (rng.next() % 8))
+            }
+            if i % 7 == 0 { f = (0..<(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+            XCTAssertThrowsError(try b.receive(f))
+        }
+        XCTAssertEqual(try b.receive(genuine), [.message(.ikeSAUpsert(Fx.ike()))])
+        let c = b.counters
+        XCTAssertEqual(c.badTag + c.replayed + c.malformed + c.handshakeFailures, 3000)
+    }
 }
