@@ -22,7 +22,12 @@ public final class HASyncTransport: @unchecked Sendable {
         public var role: HANodeRole
         public var key: HASecret
         public var mode: Mode
-        public var maxQueued = 8192
+        /// Messages held while the link is down or the socket is full. A bulk dump of 10k
+        /// tunnels is about 30k messages: the socket's own buffer (`writeBufferHigh`) takes
+        /// most of it, this queue the rest.
+        public var maxQueued = 65536
+        /// Bytes NIO may hold unsent before the channel reports itself unwritable.
+        public var writeBufferHigh = 8 * 1024 * 1024
         public var reconnectMin: TimeAmount = .milliseconds(100)
         public var reconnectMax: TimeAmount = .seconds(5)
         /// A connection that has not finished its handshake by then is closed.
@@ -133,6 +138,8 @@ public final class HASyncTransport: @unchecked Sendable {
     // MARK: on the event loop
 
     private func addHandlers(_ ch: Channel) throws {
+        try ch.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark,
+                                      value: .init(low: config.writeBufferHigh / 2, high: config.writeBufferHigh))
         let sync = ch.pipeline.syncOperations
         if let dead = config.deadInterval { try sync.addHandler(IdleStateHandler(readTimeout: dead)) }
         try sync.addHandler(ByteToMessageHandler(HAFrameDecoder()))
