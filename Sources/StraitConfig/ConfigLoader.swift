@@ -6,9 +6,9 @@ import Yams
 public enum ConfigLoader {
     /// The top-level sections, each read by its own `*Section` type.
     static let sections = [FastPathSection.name, ControlSection.name, PortsSection.name, RoutesSection.name,
-                           IPsecSection.name, IKESection.name, VRRPSection.name]
+                           IPsecSection.name, IKESection.name, VRRPSection.name, HASection.name]
     /// Sections that later versions will add; named so that the error says so.
-    static let plannedSections = ["ha"]
+    static let plannedSections: [String] = []
 
     /// The `source` of the embedded default config.
     public static let defaultSource = "<embedded default>"
@@ -76,11 +76,12 @@ public enum ConfigLoader {
         let ipsec = IPsecSection.read(from: top, ports: ports, routes: routes)
         let ike = IKESection.read(from: top, ports: ports, espUDPPorts: IPsecSection.espUDPPorts(ipsec.config, context: context))
         let vrrp = VRRPSection.read(from: top, ports: ports)
+        let ha = HASection.read(from: top, ports: ports, vrrp: vrrp)
         SizingCheck.run(fastPath: fastPath, ports: ports.entries, context: context)
         guard context.errors.isEmpty else { return nil }
         return StraitConfig(source: context.file, text: text, fastPath: fastPath, control: control,
                             ports: ports.entries.map(\.config), routes: routes, ipsec: ipsec.config, ike: ike.config, vrrp: vrrp,
-                            redactedText: Redaction.redact(text, sites: ipsec.keySites + ike.secretSites))
+                            ha: ha.config, redactedText: Redaction.redact(text, sites: ipsec.keySites + ike.secretSites + ha.keySites))
     }
 
     private static func plannedSectionMessage(_ name: String) -> String? {

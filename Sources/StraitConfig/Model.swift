@@ -112,11 +112,13 @@ public struct StraitConfig: Sendable {
     public var ipsec: IPsecConfig
     public var ike: IKEConfig
     public var vrrp: VRRPConfig
+    /// nil: a single node (no state sync).
+    public var ha: HAConfig?
 
     /// `redactedText` is computed from `text` when not given.
     public init(source: String, text: String, fastPath: FastPathSettings, control: ControlSettings,
                 ports: [PortConfig], routes: [StaticRoute], ipsec: IPsecConfig = IPsecConfig(), ike: IKEConfig = IKEConfig(),
-                vrrp: VRRPConfig = VRRPConfig(), redactedText: String? = nil) {
+                vrrp: VRRPConfig = VRRPConfig(), ha: HAConfig? = nil, redactedText: String? = nil) {
         self.source = source
         self.text = text
         self.redactedText = redactedText ?? Redaction.redact(text)
@@ -127,6 +129,7 @@ public struct StraitConfig: Sendable {
         self.ipsec = ipsec
         self.ike = ike
         self.vrrp = vrrp
+        self.ha = ha
     }
 
     /// The port called `name`, if any.
@@ -146,6 +149,6 @@ extension StraitConfig: CustomStringConvertible, CustomDebugStringConvertible, C
 
     public var customMirror: Mirror {
         Mirror(self, children: ["source": source, "text": redactedText, "fastPath": fastPath, "control": control,
-                                "ports": ports, "routes": routes, "ipsec": ipsec, "ike": ike, "vrrp": vrrp], displayStyle: .struct)
+                                "ports": ports, "routes": routes, "ipsec": ipsec, "ike": ike, "vrrp": vrrp, "ha": ha as Any], displayStyle: .struct)
     }
 }

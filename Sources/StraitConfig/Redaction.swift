@@ -38,7 +38,14 @@ public enum Redaction {
     static func sites(in document: Node) -> [Site] {
         let top = document.mapping
         return sites(in: top?["ipsec"]?.mapping?["sas"], named: "key") + sites(in: top?["ike"]?.mapping?["vpns"], named: "psk")
-            + sites(in: top?["ike"]?.mapping?["psks"], named: "secret")
+            + sites(in: top?["ike"]?.mapping?["psks"], named: "secret") + haKeySite(top?["ha"])
+    }
+
+    /// `ha.key`, a plain mapping's value.
+    private static func haKeySite(_ node: Node?) -> [Site] {
+        guard let node, let mapping = node.mapping, let m = node.mark, let pair = mapping.first(where: { $0.key.scalar?.string == "key" }),
+              let k = pair.key.mark, let v = pair.value.mark else { return [] }
+        return [Site(mappingLine: m.line, mappingColumn: m.column, keyLine: k.line, keyColumn: k.column, valueLine: v.line, valueColumn: v.column)]
     }
 
     /// The values of `name` in the mappings of a list.

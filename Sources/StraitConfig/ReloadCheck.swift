@@ -5,7 +5,7 @@
 /// `retransmit`); `IKEConfigDiff` says what that does to running tunnels.
 ///
 /// Restart only: everything the fast path, the kernel or the sockets took at start:
-/// `fast-path`, `control`, `ports`, `routes`, the whole `vrrp` section, the whole `ipsec` section (static SAs are keyed
+/// `fast-path`, `control`, `ports`, `routes`, the whole `vrrp` and `ha` sections, the whole `ipsec` section (static SAs are keyed
 /// into the fast path once and their keys dropped), `ike.listen.ports`, `ike.limits.queue`,
 /// and adding or removing the `ike` section. A reload that changes any of them is refused as
 /// a whole, one error per key, and nothing is applied.
@@ -38,6 +38,8 @@ public enum ReloadCheck {
         }
         // VRRP's sockets, timers and virtual addresses are set up once at start.
         if !Canonical.same(running.vrrp, new.vrrp) { changed.append("vrrp") }
+        // The sync link and its role are set up once at start; the key prints redacted, so compare it apart.
+        if !Canonical.same(running.ha as Any, new.ha as Any) || running.ha?.key.bytes != new.ha?.key.bytes { changed.append("ha") }
         return changed.map { key in
             let at = KeyLocator.location(of: key, in: new.text, file: new.source) ?? SourceLocation(file: new.source, line: 1, column: 1)
             return ConfigError(code: .conflict, location: at, key: key,

@@ -84,6 +84,9 @@ final class ShippedConfigTests: XCTestCase {
             XCTAssertEqual(config.vrrp.instances.map(\.name), ["wan4", "wan6", "lan4", "lan6"])
             XCTAssertEqual(Set(config.vrrp.instances.map(\.priority)), [instance == "gw-a" ? 200 : 100])
             XCTAssertEqual(config.vrrp.groups.first?.instances.count, 4)
+            XCTAssertEqual(config.ha?.listenVRRPGroup, "vpnc")
+            XCTAssertEqual(config.ha?.listens, instance == "gw-a", "gw-a has the lower sync address")
+            XCTAssertFalse(config.redactedText.contains("0x000102030405"), "the ha key is redacted")
         }
     }
 
