@@ -129,7 +129,7 @@ let package = Package(
         ]),
         .target(name: "StraitDaemon", dependencies: [
             "StraitCore", "StraitConfig", "StraitFastPath", "StraitNetlink", "StraitAPI", "StraitControl",
-            "StraitIKE", "StraitIKEService", "StraitVRRP", "StraitVRRPService",
+            "StraitIKE", "StraitIKEService", "StraitVRRP", "StraitVRRPService", "StraitHASync",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "straitd", dependencies: [

@@ -32,6 +32,7 @@ public final class Daemon {
     private var ipsecEvents: IPsecEventMonitor?
     private var ike: IKEService?
     private var vrrp: VRRPService?
+    private var ha: HAController?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
     private var reloader: ConfigReloader?
@@ -96,11 +97,21 @@ public final class Daemon {
         ipsecEvents = monitor
 
         let ikeConfig = config.ike
+        let haConfig = config.ha
+        // `config.ha` keeps its key (it prints redacted): a reload compares it to the file's.
         var ikeDataPlane: FastPathIKEDataPlane?
+        // With `ha`, IKE's CHILD SAs go through a tap that keeps their keys for the standby.
+        var haTap: HADataPlaneTap?
         if !ikeConfig.isEmpty {
             let dataPlane = FastPathIKEDataPlane(fastPath: fp, logger: logger)
             ikeDataPlane = dataPlane
-            let service = IKEService(config: ikeConfig, dataPlane: dataPlane, logger: logger)
+            if config.ha != nil { haTap = HADataPlaneTap(dataPlane) }
+            let service = IKEService(config: ikeConfig, dataPlane: haTap ?? dataPlane, logger: logger)
+            if let haConfig {
+                let controller = HAController(config: haConfig, fastPath: fp, tap: haTap, logger: logger)
+                controller.attach(ike: service)   // before start: the bus takes subscribers then
+                ha = controller
+            }
             do {
                 try service.start()
             } catch {
@@ -124,6 +135,16 @@ public final class Daemon {
             }
             vrrp = service
             logger.info("vrrp: \(specs.instances.count) instance(s), \(specs.groups.count) group(s)")
+            if let haConfig {
+                let controller = ha ?? HAController(config: haConfig, fastPath: fp, tap: nil, logger: logger)
+                do {
+                    try controller.start(vrrp: service)
+                } catch {
+                    stop()
+                    throw StartupError(description: "ha: sync link \(haConfig.sync.localAddress) -> \(haConfig.sync.remoteAddress) port \(haConfig.sync.port): \(error)")
+                }
+                ha = controller
+            }
         }
         let running = RunningConfig(config)
         let reloader = ConfigReloader(running: running, keys: keys, facts: facts, ike: ike, logger: logger)
@@ -171,6 +192,10 @@ public final class Daemon {
         control = nil
         sampler?.cancel()
         sampler = nil
+        // The sync link before IKE: what a graceful stop deletes must not reach the standby,
+        // which keeps the SAs to take over.
+        ha?.stop()
+        ha = nil
         // VRRP first: a Master sends priority 0 so its Backup takes over after only the skew
         // time, and its virtual addresses leave the mirror while netlink still follows them.
         vrrp?.stop()

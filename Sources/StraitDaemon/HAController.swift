@@ -1,0 +1,204 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import StraitConfig
+import StraitCore
+import StraitFastPath
+import StraitHASync
+import StraitIKE
+import StraitIKEService
+import StraitVRRP
+import StraitVRRPService
+
+/// The `ha` section at run time: the sync link, and this node's role as the VRRP group
+/// `listen-vrrp-group` says (Master: active, otherwise standby).
+///
+/// - Active (HAController+Active): IKE bus events and the data-plane tap's captured CHILD SAs
+///   go through HAActiveExporter to the link; the fast path's sequence state is sampled and
+///   HASeqScheduler picks what to send; a full dump on every (re)connect and when the standby
+///   asks or messages were dropped.
+/// - Standby (HAController+Standby): messages go into HAStandbyStore; CHILD SAs are installed
+///   inactive in the fast path (same SPIs, keys, endpoints), removed on delete.
+/// - Takeover (group Backup -> Master): every inactive CHILD SA gets its outbound sequence
+///   number (last synced + oseq-shift) and inbound replay state, is activated and gets its
+///   outbound policies. The IKE SAs stay in the store: the engine does not import them yet.
+///
+/// All state lives on `queue`; the transport's, VRRP's and the IKE bus's callbacks hop onto it.
+final class HAController: @unchecked Sendable {
+    struct Counters {
+        var takeovers: UInt64 = 0
+        var bulkDumpsSent: UInt64 = 0
+        var installErrors: UInt64 = 0
+        var activateErrors: UInt64 = 0
+        var rekeyNeeded: UInt64 = 0
+    }
+
+    /// A CHILD SA the standby holds inactive (or, after a takeover, active without IKE).
+    struct StandbySA {
+        var inbound: Int
+        var outbound: Int
+        var plan: FastPathIKEDataPlane.Plan
+        var policies: [Int] = []
+        var active = false
+    }
+
+    let config: HAConfig
+    let fastPath: FastPath
+    let tap: HADataPlaneTap?
+    weak var ike: IKEService?
+    let logger: Logger
+    let queue = DispatchQueue(label: "strait.ha")
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    var transport: HASyncTransport?
+    var timer: DispatchSourceTimer?
+
+    // On `queue`.
+    var role: HANodeRole = .unknown
+    var exporter: HAActiveExporter
+    var store = HAStandbyStore()
+    var standbySAs: [HAChildKey: StandbySA] = [:]
+    var connected = false
+    var peerNodeID: UInt32?
+    var lastReceived: Date?
+    var lastSent: Date?
+    var heartbeatSequence: UInt64 = 0
+    var lastHeartbeat = Date.distantPast
+    var counters = Counters()
+    var nextCookie: UInt64 = 1 << 62
+
+    init(config: HAConfig, fastPath: FastPath, tap: HADataPlaneTap?, logger: Logger) {
+        self.config = config
+        self.fastPath = fastPath
+        self.tap = tap
+        self.logger = logger
+        exporter = HAActiveExporter(policy: HASeqSyncPolicy(
+            oseqShift: config.seqnumSync.oseqShift, syncPeriodTime: config.seqnumSync.syncPeriodTime,
+            syncPeriodPackets: config.seqnumSync.syncPeriodPackets))
+    }
+
+    /// Opens the link, follows the VRRP group, and (when `ike` runs) its bus. Subscribe to IKE
+    /// before the IKE service starts: `attach(ike:)`.
+    func start(vrrp: VRRPService) throws {
+        let mode: HASyncTransport.Mode = config.listens
+            ? .listen(host: config.sync.localAddress.description, port: config.sync.port)
+            : .connect(host: config.sync.remoteAddress.description, port: config.sync.port)
+        let t = try HASyncTransport(
+            config: HASyncTransport.Config(nodeID: UInt32(config.nodeID), role: .unknown, key: HASecret(config.key.bytes), mode: mode),
+            group: group, logger: logger)
+        t.onConnected = { [weak self] peer in
+            guard let self else { return }
+            self.queue.async { self.connected(peer: peer) }
+        }
+        t.onDisconnected = { [weak self] in
+            guard let self else { return }
+            self.queue.async { self.connected = false }
+        }
+        t.onMessage = { [weak self] message in
+            guard let self else { return }
+            self.queue.async { self.received(message) }
+        }
+        transport = t
+        _ = try t.start().wait()
+        vrrp.subscribe { [weak self] event in
+            guard let self, event.subject == .group(self.config.listenVRRPGroup) else { return }
+            self.queue.async { self.groupChanged(to: event.to) }
+        }
+        let state = vrrp.status().groups.first { $0.name == config.listenVRRPGroup }?.state ?? .initialize
+        queue.sync { groupChanged(to: state) }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let period = min(max(config.seqnumSync.syncPeriodTime / 4, .milliseconds(20)), .milliseconds(250))
+        timer.schedule(deadline: .now() + .milliseconds(100), repeating: .milliseconds(Int(HAMapping.ms(period) ?? 100)))
+        timer.setEventHandler { [weak self] in self?.tick() }
+        timer.resume()
+        self.timer = timer
+        let text = "ha: node \(config.nodeID), \(config.listens ? "listening on" : "connecting to") "
+            + "\(config.listens ? config.sync.localAddress : config.sync.remoteAddress) port \(config.sync.port), "
+            + "following vrrp group \(config.listenVRRPGroup)"
+        logger.info("\(text)")
+    }
+
+    /// The IKE bus: events are handled on `queue` (the engine loop must not wait for us).
+    func attach(ike service: IKEService) {
+        ike = service
+        service.subscribe { [weak self] event in
+            guard let self else { return }
+            self.queue.async { self.ikeEvent(event) }
+        }
+    }
+
+    func stop() {
+        timer?.cancel()
+        timer = nil
+        _ = try? transport?.stop().wait()
+        transport = nil
+        try? group.syncShutdownGracefully()
+    }
+
+    // MARK: on `queue`
+
+    func send(_ message: HASyncMessage) {
+        transport?.send(message)
+        lastSent = Date()
+    }
+
+    private func connected(peer: UInt32) {
+        connected = true
+        peerNodeID = peer
+        logger.info("ha: sync link up to node \(peer) (\(role == .active ? "active: sending a full dump" : "standby: asking for a full dump"))")
+        switch role {
+        case .active: sendBulkDump()
+        case .standby, .unknown: send(.bulkResyncRequest(reason: store.completedBulk == nil ? .startup : .reconnect))
+        }
+    }
+
+    private func received(_ message: HASyncMessage) {
+        lastReceived = Date()
+        switch (role, message) {
+        case (.active, .bulkResyncRequest(let reason)):
+            logger.info("ha: the standby asks for a full dump (\(reason))")
+            sendBulkDump()
+        case (.active, _):
+            break   // heartbeats; a second active is VRRP's problem, not the link's
+        default:
+            standbyApply(message)
+        }
+    }
+
+    private func groupChanged(to state: VRRPState) {
+        switch (role, state) {
+        case (.active, .master), (.standby, .backup), (.standby, .initialize), (.standby, .fault):
+            return
+        case (.unknown, .master):
+            role = .active
+            logger.info("ha: vrrp group \(config.listenVRRPGroup) is master: active")
+            if connected { sendBulkDump() }
+        case (.standby, .master):
+            takeOver()
+        case (.unknown, _):
+            role = .standby
+            logger.info("ha: vrrp group \(config.listenVRRPGroup) is \(state.rawValue): standby")
+        case (.active, _):
+            // The SAs are live here; turning them back into inactive copies needs the peer's
+            // newer state, which a restart gets (bulk resync) cleanly.
+            let text = "ha: vrrp group \(config.listenVRRPGroup) left master: this node stays active for HA sync "
+                + "until straitd restarts (then it rejoins as standby with a full resync)"
+            logger.warning("\(text)")
+        }
+    }
+
+    private func tick() {
+        if role == .active { sampleSequences() }
+        // One heartbeat a second (the timer runs faster for the samples).
+        guard connected, Date().timeIntervalSince(lastHeartbeat) >= 1 else { return }
+        lastHeartbeat = Date()
+        heartbeatSequence += 1
+        let needs = (try? transport?.takeNeedsBulkResync().wait()) ?? false
+        if needs, role == .active { sendBulkDump() }
+        if needs, role == .standby { send(.bulkResyncRequest(reason: .overflow)) }
+        send(role == .active
+             ? exporter.heartbeat(nodeID: UInt32(config.nodeID), sequence: heartbeatSequence)
+             : .heartbeat(HAHeartbeat(nodeID: UInt32(config.nodeID), role: role, sequence: heartbeatSequence,
+                                      ikeSAs: UInt32(clamping: store.ikeSAs.count), childSAs: UInt32(clamping: store.childSAs.count))))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import StraitCore
+import StraitHASync
+import StraitIKE
+import StraitIKECrypto
+
+/// Pure conversions between the IKE engine's values and the HA sync messages' (the daemon is
+/// the only place that sees both).
+enum HAMapping {
+    static func secret(_ s: SecretBytes) -> HASecret { HASecret(s.withUnsafeBytes { Array($0) }) }
+
+    static func wallMs(_ date: Date = Date()) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
+
+    static func ms(_ d: Duration?) -> Int64? {
+        d.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 }
+    }
+
+    /// An established IKE SA as the standby keeps it.
+    static func ikeSA(_ e: IKESAHAExport, takenAtWallMs: Int64) -> HAIKESAState {
+        let keys = HAIKEKeys(skD: secret(e.keys.skD), skAi: secret(e.keys.skAi), skAr: secret(e.keys.skAr),
+                             skEi: secret(e.keys.skEi), skEr: secret(e.keys.skEr), skPi: secret(e.keys.skPi),
+                             skPr: secret(e.keys.skPr))
+        var s = HAIKESAState(
+            id: e.id, vpn: e.vpn, initiator: e.initiator, spiI: e.spiI, spiR: e.spiR,
+            local: HAEndpoint(e.local.address, e.local.port), remote: HAEndpoint(e.remote.address, e.remote.port),
+            localID: HAIdentity(type: e.localID?.type ?? 0, data: e.localID?.data ?? []),
+            remoteID: HAIdentity(type: e.remoteID?.type ?? 0, data: e.remoteID?.data ?? []),
+            algorithms: HAIKEAlgorithms(encryption: e.encryption, encryptionKeyBits: UInt16(clamping: e.encryptionKeyBits),
+                                        integrity: e.integrity ?? 0, prf: e.prf, dhGroup: e.dhGroup),
+            keys: keys, nextRequestID: e.nextRequestID, nextExpectedRequest: e.nextExpectedRequest, takenAtWallMs: takenAtWallMs)
+        s.natLocal = e.natLocal
+        s.natRemote = e.natRemote
+        s.fragmentation = e.fragmentation
+        s.mobike = e.mobike
+        s.lastResponseID = e.lastResponse?.messageID
+        s.lastResponse = e.lastResponse?.datagrams ?? []
+        s.deadlines = HADeadlines(rekeyInMs: ms(e.rekeyIn), expireInMs: ms(e.expireIn), reauthInMs: ms(e.reauthIn))
+        return s
+    }
+
+    /// A CHILD SA as the data plane installed it (keys captured there), owned by IKE SA `ikeSA`.
+    static func childSA(_ c: ChildSAInstall, ikeSA: UInt64, takenAtWallMs: Int64) -> HAChildSAState {
+        var s = HAChildSAState(
+            ikeSA: ikeSA, name: c.name, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI, encryption: 20,
+            keyBits: UInt16(clamping: c.keyBits), icvLength: UInt8(clamping: c.icvLength), inboundKey: secret(c.inboundKey),
+            outboundKey: secret(c.outboundKey), esn: c.esn, replayWindow: UInt32(clamping: c.replayWindow), local: c.local,
+            remote: c.remote, udpEncapsulation: c.udpEncapsulation, localTS: c.localTS, remoteTS: c.remoteTS,
+            takenAtWallMs: takenAtWallMs)
+        s.softBytes = c.softBytes
+        s.hardBytes = c.hardBytes
+        s.softPackets = c.softPackets
+        s.hardPackets = c.hardPackets
+        return s
+    }
+
+    /// What the standby installs (inactive) for a synced CHILD SA: the same SPIs, keys,
+    /// selectors and endpoints. `cookie` is the standby's own.
+    static func install(_ s: HAChildSAState, cookie: UInt64) -> ChildSAInstall {
+        var c = ChildSAInstall(
+            name: s.name, cookie: cookie, inboundSPI: s.inboundSPI, outboundSPI: s.outboundSPI, keyBits: Int(s.keyBits),
+            icvLength: Int(s.icvLength), inboundKey: s.inboundKey.withBytes { SecretBytes(copying: $0) },
+            outboundKey: s.outboundKey.withBytes { SecretBytes(copying: $0) }, esn: s.esn, replayWindow: Int(s.replayWindow),
+            local: s.local, remote: s.remote, udpEncapsulation: s.udpEncapsulation, localTS: s.localTS, remoteTS: s.remoteTS)
+        c.softBytes = s.softBytes
+        c.hardBytes = s.hardBytes
+        c.softPackets = s.softPackets
+        c.hardPackets = s.hardPackets
+        return c
+    }
+}
