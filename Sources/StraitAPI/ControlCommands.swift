@@ -22,6 +22,8 @@ public enum ControlCommands {
     public static let showIKEStats = ControlCommand<IKEStatsReport>(["show", "ike", "stats"])
     /// Every VRRP instance and group (empty without a `vrrp` section).
     public static let showVRRP = ControlCommand<VRRPReport>(["show", "vrrp"])
+    /// This node's HA role and sync link (`configured` false without an `ha` section).
+    public static let haStatus = ControlCommand<HAStatusReport>(["ha", "status"])
     /// Arguments `vpn`, and `remote` (optional).
     public static let ikeInitiate = ControlCommand<IKEActionResult>(["ike", "initiate"])
     /// Argument `id`.
@@ -35,5 +37,6 @@ public enum ControlCommands {
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
         showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
         showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words, reload.words, showVRRP.words,
+        haStatus.words,
     ]
 }

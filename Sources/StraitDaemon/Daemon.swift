@@ -175,6 +175,7 @@ public final class Daemon {
         server.register(ControlCommands.ikeInitiate) { try ikeCommands.initiate($0) }
         server.register(ControlCommands.ikeTerminate) { try ikeCommands.terminate($0) }
         server.register(ControlCommands.reload) { _ in try reloader.control() }
+        server.register(ControlCommands.haStatus) { [ha] _ in ha?.report() ?? HAStatusReport() }
         server.register(ControlCommands.showVRRP) { [vrrp] _ in vrrp.map { VRRPSetup.report($0.status()) } ?? VRRPReport() }
         do {
             try server.start()

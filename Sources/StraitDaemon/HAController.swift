@@ -64,6 +64,8 @@ final class HAController: @unchecked Sendable {
     var lastSent: Date?
     var heartbeatSequence: UInt64 = 0
     var lastHeartbeat = Date.distantPast
+    /// The transport dropped messages: a dump (active) or a request for one (standby) is due.
+    var pendingResync = false
     var counters = Counters()
     var nextCookie: UInt64 = 1 << 62
 
@@ -193,7 +195,8 @@ final class HAController: @unchecked Sendable {
         guard connected, Date().timeIntervalSince(lastHeartbeat) >= 1 else { return }
         lastHeartbeat = Date()
         heartbeatSequence += 1
-        let needs = (try? transport?.takeNeedsBulkResync().wait()) ?? false
+        let needs = ((try? transport?.takeNeedsBulkResync().wait()) ?? false) || pendingResync
+        pendingResync = false
         if needs, role == .active { sendBulkDump() }
         if needs, role == .standby { send(.bulkResyncRequest(reason: .overflow)) }
         send(role == .active

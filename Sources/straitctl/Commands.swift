@@ -11,7 +11,7 @@ struct Straitctl: ParsableCommand {
             straitctl must run as root. Exit status: 0 ok, 1 the daemon answered with an error, \
             2 usage error or cannot connect.
             """,
-        subcommands: [Show.self, IKE.self, Reload.self]
+        subcommands: [Show.self, IKE.self, HA.self, Reload.self]
     )
 
     /// `straitctl --socket X --json show ports`: the root accepts the options before the command
@@ -219,4 +219,16 @@ struct Reload: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws { try global.run(ControlCommands.reload) { $0.text } }
+}
+
+struct HA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ha", abstract: "High availability: this node's role and the state sync.", subcommands: [Status.self])
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Role, sync link, last message ages, SAs synced, whether a resync is needed.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.haStatus, render: ReportText.haStatus) }
+    }
 }
