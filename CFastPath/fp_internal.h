@@ -22,7 +22,11 @@
 #include "fastpath.h"
 #include "fp_counters.h"
 
-#define FP_BURST        32      /* RX burst and TX flush size */
+/* RX burst and TX flush size. 64 rather than DPDK's customary 32: the per-burst work (ring
+ * or queue access, bulk LPM and neighbour lookups, TX flush) is shared by twice as many
+ * packets, worth ~5% at 64 B ESP on this project's machines. 64 is also the most that
+ * rte_hash_lookup_bulk and the 64-bit hit masks take. */
+#define FP_BURST        64
 #define FP_TXBUF_SIZE   (2 * FP_BURST)
 #define FP_DRAIN_US     100     /* flush partial TX buffers at least this often */
 #define FP_IDLE_POLLS   256     /* adaptive mode: empty polls before the first sleep */

@@ -23,6 +23,7 @@
 
 enum fp_class { FP_CLASS_V4, FP_CLASS_V6, FP_CLASS_KERNEL, FP_CLASS_DROP };
 
+_Static_assert(FP_BURST <= RTE_HASH_LOOKUP_BULK_MAX && FP_BURST <= 64, "neighbour lookups take one bulk call per burst");
 #define FP_SA_PREFETCH 4    /* how many packets ahead SA state is prefetched */
 
 /* What a packet has been through, so no packet loops between ESP stages: a decapsulated
