@@ -74,8 +74,9 @@ public enum ConfigLoader {
         let ports = PortsSection.read(from: top, fastPath: fastPath)
         let routes = RoutesSection.read(from: top, ports: ports)
         let ipsec = IPsecSection.read(from: top, ports: ports, routes: routes)
-        let ike = IKESection.read(from: top, ports: ports, espUDPPorts: IPsecSection.espUDPPorts(ipsec.config, context: context))
         let vrrp = VRRPSection.read(from: top, ports: ports)
+        let ike = IKESection.read(from: top, ports: ports, espUDPPorts: IPsecSection.espUDPPorts(ipsec.config, context: context),
+                                  virtualAddresses: vrrp.instances.flatMap { $0.virtualAddresses.map(\.address) })
         let ha = HASection.read(from: top, ports: ports, vrrp: vrrp)
         SizingCheck.run(fastPath: fastPath, ports: ports.entries, context: context)
         guard context.errors.isEmpty else { return nil }

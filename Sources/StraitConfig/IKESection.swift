@@ -18,7 +18,10 @@ enum IKESection {
     }
 
     /// `espUDPPorts`: the ports ESP in UDP is accepted on (4500 and `ipsec.udp-port`), nil when unknown.
-    static func read(from root: MappingReader, ports: PortsSection.Result, espUDPPorts: Set<Int>?) -> Result {
+    /// `virtualAddresses`: the vrrp section's, which a VPN's `local-address` may be too (an
+    /// HA pair's tunnels end on the address that moves with the Master).
+    static func read(from root: MappingReader, ports: PortsSection.Result, espUDPPorts: Set<Int>?,
+                     virtualAddresses: [IPAddress] = []) -> Result {
         guard let r = root.mapping(name, known: keys) else { return Result() }
         let listen = readListen(r, espUDPPorts: espUDPPorts)
         let limits = readLimits(r)
@@ -28,7 +31,7 @@ enum IKESection {
         let psks = IKEPSKSection.read(r)
         let addresses = IPsecSection.portAddresses(ports, context: r.context)
         let vpns = IKEVPNSection.read(r, environment: IKEVPNSection.Environment(
-            portAddresses: addresses.addresses, portAddressesComplete: addresses.complete, ikeTemplates: ikeTemplates,
+            portAddresses: addresses.addresses.union(virtualAddresses), portAddressesComplete: addresses.complete, ikeTemplates: ikeTemplates,
             ipsecTemplates: ipsecTemplates, psks: psks))
         let config = IKEConfig(listen: listen, limits: limits, retransmit: retransmit,
                                ikePolicyTemplates: ikeTemplates.entries.compactMap(\.config),

@@ -113,6 +113,24 @@ final class HAConfigTests: XCTestCase {
         }
     }
 
+    /// An HA pair's tunnels end on the virtual address: a VPN may use one as its local-address.
+    func testAVPNMayEndOnAVirtualAddress() throws {
+        let vpn = """
+        ike:
+          ike-policy-templates: [{ name: t, proposals: [aes128gcm16-prfsha256-x25519] }]
+          ipsec-policy-templates: [{ name: e, proposals: [aes128gcm16] }]
+          vpns:
+            - { name: v, ike-policy: t, ipsec-policy: e, local-address: LOCAL, remote-address: any, local-id: gw.test,
+                remote-id: "*.test", local-auth: { method: psk }, remote-auth: { method: psk }, psk: "a-long-enough-lab-psk-0123",
+                security-policies: [{ name: lan, local-ts: [10.1.0.0/24], remote-ts: [10.9.0.0/24] }] }
+
+        """
+        let config = try load(Self.base + vpn.replacingOccurrences(of: "LOCAL", with: "10.2.0.100"))
+        XCTAssertEqual(config.ike.vpns.first?.localAddress.description, "10.2.0.100")
+        let errors = loadErrors(Self.base + vpn.replacingOccurrences(of: "LOCAL", with: "10.2.0.200"))
+        XCTAssertEqual(errors.map(\.key), ["ike.vpns[0].local-address"], "neither a port's nor a virtual address")
+    }
+
     func testAReloadThatChangesHAIsRefused() throws {
         let running = try load(Self.base)
         let keys = SAKeyFingerprints(running.ipsec)
