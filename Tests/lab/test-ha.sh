@@ -14,6 +14,9 @@
 # the CHILD SA over with outbound sequence numbers shifted, and the ping resumes: the site
 # sends no new IKE_SA_INIT, keeps its CHILD SA SPIs, and its libipsec logs no replay error.
 #
+# Then node 1 comes back: it joins as standby (preempt-delay 10 s), gets the SA from node
+# 2's full dump, preempts and takes it over in turn; the ping carries on, same checks.
+#
 # Not covered: the IKE SA is not imported into node 2's IKE engine (DPD, rekey and delete
 # of the taken-over tunnel): the test ends before the site's DPD would notice.
 #
@@ -116,8 +119,8 @@ ike:
         - { name: lan, local-ts: [10.1.0.0/24], remote-ts: [10.2.0.0/24] }
 vrrp:
   instances:
-    - { name: wan, interface: wan01, vrid: 51, priority: $prio, advert-interval: 100ms, virtual-addresses: [192.0.2.1/24] }
-    - { name: lan, interface: lan01, vrid: 52, priority: $prio, advert-interval: 100ms, virtual-addresses: [10.1.0.1/24] }
+    - { name: wan, interface: wan01, vrid: 51, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [192.0.2.1/24] }
+    - { name: lan, interface: lan01, vrid: 52, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [10.1.0.1/24] }
   groups:
     - { name: vpnc, instances: [wan, lan] }
 ha:
@@ -186,5 +189,23 @@ check "the site sent no new IKE_SA_INIT" test "$(ss_counter "$S1" init-out-req)"
 check "the site keeps its CHILD SA" test "$(ss_child_spis "$S1" site c)" = "$SPIS"
 check "the site's libipsec saw no replayed sequence number" test "$(ss_esp_replay_failures "$S1")" = 0
 check "and no ICV failure" test "$(ss_esp_auth_failures "$S1")" = 0
+
+# Failback: node 1 comes back, joins as standby (its preempt-delay holds it back), gets the
+# taken-over SA from node 2's full dump, then preempts and takes it over in turn.
+nx a ping -i 0.01 -w 22 -W 1 10.2.0.2 >"$WORK/ping2.txt" 2>&1 &
+PING_PID=$!
+node_start 1 || { fail "node 1 restarts"; exit 1; }
+check "node 1 rejoins as standby" wait_for 5 field_is n1 role standby
+check "node 1 gets the CHILD SA from node 2 (inactive)" wait_for 9 field_is n1 inactiveSAs 1
+check "node 1 preempts and takes the CHILD SA back" wait_for 20 field_is n1 takenOverSAs 1
+wait "$PING_PID"; PING_PID=
+SENT=$(awk '/packets transmitted/ { print $1 }' "$WORK/ping2.txt")
+LAST=$(grep -o 'icmp_seq=[0-9]*' "$WORK/ping2.txt" | tail -n 1 | cut -d= -f2)
+LOST=$(( ${SENT:-0} - $(grep -c 'bytes from' "$WORK/ping2.txt") ))
+log "ping: sent ${SENT:-?}, last reply icmp_seq ${LAST:-none}, lost $LOST"
+check "the ping carries on through node 1 again" test "${LAST:-0}" -ge $(( ${SENT:-0} - 100 ))
+check "failback: no new IKE_SA_INIT from the site" test "$(ss_counter "$S1" init-out-req)" = "$INITS"
+check "failback: the same CHILD SA" test "$(ss_child_spis "$S1" site c)" = "$SPIS"
+check "failback: no replayed sequence number at the site" test "$(ss_esp_replay_failures "$S1")" = 0
 log "took $((SECONDS - T0)) s"
 lab_summary
