@@ -59,8 +59,13 @@ extension HAController {
     /// its last sync: reuse would make the peer drop them as replays); the inbound window
     /// starts where the last sync left it. Then the SA is activated and gets its policies.
     func takeOver() {
-        counters.takeovers += 1
         role = .active
+        guard !standbySAs.isEmpty || !store.ikeSAs.isEmpty else {
+            logger.info("ha: vrrp group \(config.listenVRRPGroup) is master: active (no synced SA to take over)")
+            if connected { sendBulkDump() }
+            return
+        }
+        counters.takeovers += 1
         let seqs = store.takeoverSeqs(shift: config.seqnumSync.oseqShift)
         var activated = 0
         for (key, sa) in standbySAs.sorted(by: { $0.key.inboundSPI < $1.key.inboundSPI }) where !sa.active {

@@ -41,7 +41,7 @@ enum HAMapping {
     /// A CHILD SA as the data plane installed it (keys captured there), owned by IKE SA `ikeSA`.
     static func childSA(_ c: ChildSAInstall, ikeSA: UInt64, takenAtWallMs: Int64) -> HAChildSAState {
         var s = HAChildSAState(
-            ikeSA: ikeSA, name: c.name, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI, encryption: 20,
+            ikeSA: ikeSA, name: c.name, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI, encryption: espTransform(icv: c.icvLength),
             keyBits: UInt16(clamping: c.keyBits), icvLength: UInt8(clamping: c.icvLength), inboundKey: secret(c.inboundKey),
             outboundKey: secret(c.outboundKey), esn: c.esn, replayWindow: UInt32(clamping: c.replayWindow), local: c.local,
             remote: c.remote, udpEncapsulation: c.udpEncapsulation, localTS: c.localTS, remoteTS: c.remoteTS,
@@ -51,6 +51,15 @@ enum HAMapping {
         s.softPackets = c.softPackets
         s.hardPackets = c.hardPackets
         return s
+    }
+
+    /// The ESP transform id of AES-GCM with this ICV (RFC 4106: 18, 19, 20 for 8, 12, 16 bytes).
+    static func espTransform(icv: Int) -> UInt16 {
+        switch icv {
+        case 8: return 18
+        case 12: return 19
+        default: return 20
+        }
     }
 
     /// What the standby installs (inactive) for a synced CHILD SA: the same SPIs, keys,
