@@ -1,0 +1,93 @@
+import StraitConfig
+import StraitCore
+import StraitIKECrypto
+import StraitIKEWire
+
+/// One CHILD SA of an imported IKE SA: what the engine knew of it on the old active, and the
+/// fast-path handle and cookie of the copy this node installed (inactive, then activated).
+public struct ChildSAHAImport: Sendable {
+    public var export: ChildSAHAExport
+    public var handle: ChildSAHandle
+    public var cookie: UInt64
+    public init(export: ChildSAHAExport, handle: ChildSAHandle, cookie: UInt64) {
+        self.export = export
+        self.handle = handle
+        self.cookie = cookie
+    }
+}
+
+public struct IKEHAImportError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension IKEEngine {
+    /// The keys of an IKE SA as HA sync carried them, checked against its algorithms (IANA ids).
+    public static func haKeys(encryption: UInt16, keyBits: Int, integrity: UInt16?, prf: UInt16,
+                              keys k: (skD: SecretBytes, skAi: SecretBytes, skAr: SecretBytes, skEi: SecretBytes,
+                                       skEr: SecretBytes, skPi: SecretBytes, skPr: SecretBytes)) throws -> IKESAKeys {
+        let proposal = try chosen(encryption: encryption, keyBits: keyBits, integrity: integrity, prf: prf, group: 0, allowUnknownGroup: true)
+        return try IKESAKeys(restoring: proposal.suite(), skD: k.skD, skAi: k.skAi, skAr: k.skAr, skEi: k.skEi, skEr: k.skEr,
+                             skPi: k.skPi, skPr: k.skPr)
+    }
+
+    /// Takes over an established IKE SA another node negotiated (HA): same SPIs, keys, message
+    /// IDs and identities, with its CHILD SAs on this node's fast-path handles. From here the
+    /// engine answers the peer's requests on it (DPD, Deletes, rekeys) and runs its timers
+    /// (lifetimes are scheduled afresh at the next tick). Publishes nothing: the SA is not new.
+    public func haImport(_ e: IKESAHAExport, children: [ChildSAHAImport], now: IKETime) throws {
+        guard sas[e.id] == nil else { throw IKEHAImportError(description: "IKE SA \(hex(e.id)) exists already") }
+        guard let vpn = ctx.config.vpn(named: e.vpn) else {
+            throw IKEHAImportError(description: "IKE SA \(hex(e.id)): no VPN '\(e.vpn)' in this node's config")
+        }
+        let proposal = try Self.chosen(encryption: e.encryption, keyBits: e.encryptionKeyBits, integrity: e.integrity,
+                                       prf: e.prf, group: e.dhGroup, allowUnknownGroup: false)
+        guard e.id == (e.initiator ? e.spiI : e.spiR) else {
+            throw IKEHAImportError(description: "IKE SA \(hex(e.id)): the id is not our SPI")
+        }
+        let ike = try IKESA(id: e.id, role: e.initiator ? .initiator : .responder, spiI: e.spiI, spiR: e.spiR, local: e.local,
+                            remote: e.remote, proposal: proposal, keys: e.keys, nonceI: [], nonceR: [], initRequest: [],
+                            initResponse: [], candidates: [vpn], now: now)
+        ike.vpn = vpn
+        ike.natLocal = e.natLocal
+        ike.natRemote = e.natRemote
+        ike.fragmentation = e.fragmentation
+        ike.mobike.enabled = e.mobike
+        ike.localID = e.localID.map { IdentificationPayload(idType: IDType(rawValue: $0.type), data: $0.data) }
+        ike.remoteID = e.remoteID.map { IdentificationPayload(idType: IDType(rawValue: $0.type), data: $0.data) }
+        ike.nextRequestID = e.nextRequestID
+        ike.nextExpectedRequest = e.nextExpectedRequest
+        ike.lastResponse = e.lastResponse
+        ike.state = .established
+        ike.establishedAt = now
+        for c in children {
+            let x = c.export
+            guard let encryption = IKEEncryptionAlgorithm.allCases.first(where: { $0.transformID == x.encryption && $0.keyBits == x.keyBits }) else {
+                throw IKEHAImportError(description: "CHILD SA \(x.name): transform \(x.encryption)/\(x.keyBits) unknown")
+            }
+            var child = ChildSA(name: x.name, handle: c.handle, inboundSPI: x.inboundSPI, outboundSPI: x.outboundSPI,
+                                proposal: ChosenESPProposal(number: 1, encryption: encryption, esn: x.esn, group: nil, peerSPI: x.outboundSPI),
+                                localTS: x.localTS, remoteTS: x.remoteTS, encapsulated: x.encapsulated, installedAt: now,
+                                cookie: c.cookie, policyName: x.policyName, nonces: [])
+            child.rekeyAt = x.rekeyIn.map { now + $0 }
+            child.expireAt = x.expireIn.map { now + $0 }
+            ike.children.append(child)
+        }
+        sas[e.id] = ike
+    }
+
+    /// The IKE proposal from IANA transform ids.
+    static func chosen(encryption: UInt16, keyBits: Int, integrity: UInt16?, prf: UInt16, group: UInt16,
+                       allowUnknownGroup: Bool) throws -> ChosenIKEProposal {
+        guard let enc = IKEEncryptionAlgorithm.allCases.first(where: { $0.transformID == encryption && $0.keyBits == keyBits }) else {
+            throw IKEHAImportError(description: "IKE encryption \(encryption)/\(keyBits) unknown")
+        }
+        guard let p = IKEPRFAlgorithm(rawValue: prf) else { throw IKEHAImportError(description: "PRF \(prf) unknown") }
+        let i = try integrity.map { id -> IKEIntegrityAlgorithm in
+            guard let a = IKEIntegrityAlgorithm(rawValue: id) else { throw IKEHAImportError(description: "integrity \(id) unknown") }
+            return a
+        }
+        let g = IKEDHGroup(rawValue: group) ?? (allowUnknownGroup ? IKEDHGroup.allCases[0] : nil)
+        guard let g else { throw IKEHAImportError(description: "DH group \(group) unknown") }
+        return ChosenIKEProposal(number: 1, encryption: enc, integrity: i, prf: p, group: g)
+    }
+}
