@@ -18,6 +18,7 @@ extension HAController {
         case .childSAInstalled(let ikeSA, let child):
             exportChild(HAChildKey(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI), ikeSA: ikeSA)
         case .childSARemoved(let ikeSA, let inbound, let outbound, _):
+            imported[HAChildKey(inboundSPI: inbound, outboundSPI: outbound)] = nil
             if let m = exporter.childSARemoved(ikeSA: ikeSA, child: HAChildKey(inboundSPI: inbound, outboundSPI: outbound)) { send(m) }
         case .ikeSAAddressesChanged(let ikeSA, let local, let remote, let natLocal, let natRemote, _):
             let udp: (local: UInt16, remote: UInt16)? = natLocal || natRemote ? (local.port, remote.port) : nil
@@ -58,6 +59,7 @@ extension HAController {
     func sampleSequences() {
         let handles = tap?.handles() ?? [:]
         let installed = standbySAs.filter(\.value.active).mapValues { ($0.inbound, $0.outbound) }
+            .merging(imported.mapValues { ($0.inbound, $0.outbound) }) { a, _ in a }
         var samples: [HASeqState] = []
         samples.reserveCapacity(exporter.childSAs.count)
         for key in exporter.childSAs.keys {

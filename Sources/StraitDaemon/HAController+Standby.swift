@@ -36,7 +36,7 @@ extension HAController {
                 let outbound = try install.outboundKey.withUnsafeBytes {
                     try fastPath.addSA(plan.outbound, keyingMaterial: $0, cookie: install.cookie, inactive: true)
                 }
-                standbySAs[key] = StandbySA(inbound: inbound, outbound: outbound, plan: plan)
+                standbySAs[key] = StandbySA(inbound: inbound, outbound: outbound, plan: plan, cookie: install.cookie)
             } catch {
                 try? fastPath.deleteSA(inbound)
                 throw error
@@ -89,14 +89,43 @@ extension HAController {
                 logger.error("ha: takeover of CHILD SA \(key): \((error as? FastPath.Error)?.message ?? "\(error)")")
             }
         }
+        importIKESAs()
         // The exporter carries on from the store, so a standby that joins later gets these SAs.
         for s in store.ikeSAs.values.sorted(by: { $0.id < $1.id }) { _ = exporter.ikeSAUpserted(s) }
-        for c in store.childSAs.values where standbySAs[c.key]?.active == true { _ = exporter.childSAUpserted(c) }
+        for c in store.childSAs.values where standbySAs[c.key]?.active == true || imported[c.key] != nil {
+            _ = exporter.childSAUpserted(c)
+        }
         let text = "ha: vrrp group \(config.listenVRRPGroup) is master: took over \(activated) CHILD SA(s) "
             + "(outbound sequence numbers +\(config.seqnumSync.oseqShift) past the last sync), "
-            + "\(store.ikeSAs.count) IKE SA(s) held in the store (not imported into the IKE engine)"
+            + "\(counters.ikeSAsImported) of \(store.ikeSAs.count) IKE SA(s) imported into the IKE engine"
             + (counters.activateErrors > 0 ? "; \(counters.activateErrors) failed" : "")
         logger.notice("\(text)")
         if connected { sendBulkDump() }
+    }
+
+    /// Hands every stored IKE SA, with its activated CHILD SAs, to the IKE engine, which then
+    /// answers the peer on it (DPD, Deletes, rekeys) and owns the CHILD SAs' fast-path copies.
+    private func importIKESAs() {
+        guard let ike else { return }
+        for s in store.ikeSAs.values.sorted(by: { $0.id < $1.id }) {
+            let children = store.childSAs.values.filter { $0.ikeSA == s.id && standbySAs[$0.key]?.active == true }
+                .sorted { $0.inboundSPI < $1.inboundSPI }
+            do {
+                let imports = children.map { c -> ChildSAHAImport in
+                    let sa = standbySAs[c.key]!
+                    return ChildSAHAImport(export: HAMapping.childExport(c),
+                                           handle: ChildSAHandle(inbound: sa.inbound, outbound: sa.outbound, policies: sa.policies),
+                                           cookie: sa.cookie)
+                }
+                try ike.haImport(HAMapping.ikeExport(s, children: imports.map(\.export)), children: imports)
+                counters.ikeSAsImported += 1
+                for c in children {
+                    if let sa = standbySAs.removeValue(forKey: c.key) { imported[c.key] = (sa.inbound, sa.outbound) }
+                }
+            } catch {
+                counters.importErrors += 1
+                logger.warning("ha: IKE SA \(String(s.id, radix: 16)) (\(s.vpn)) not imported into the IKE engine: \(error); its CHILD SAs carry traffic without IKE")
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ extension HAController {
                 "takeovers": counters.takeovers, "bulk-dumps-sent": counters.bulkDumpsSent,
                 "install-errors": counters.installErrors, "activate-errors": counters.activateErrors,
                 "takeover-rekey-needed": counters.rekeyNeeded,
+                "ike-sas-imported": counters.ikeSAsImported, "import-errors": counters.importErrors,
                 "store-applied": store.counters.applied, "store-stale": store.counters.stale,
                 "store-orphans": store.counters.orphans, "bulk-resyncs-received": store.counters.bulkResyncs,
             ]
@@ -35,7 +36,7 @@ extension HAController {
                 lastReceivedMs: ms(lastReceived), lastSentMs: ms(lastSent),
                 ikeSAs: active ? exporter.ikeSAs.count : store.ikeSAs.count,
                 childSAs: active ? exporter.childSAs.count : store.childSAs.count, seqStates: store.seq.count,
-                inactiveSAs: standbySAs.values.filter { !$0.active }.count, takenOverSAs: standbySAs.values.filter(\.active).count,
+                inactiveSAs: standbySAs.values.filter { !$0.active }.count, takenOverSAs: standbySAs.values.filter(\.active).count + imported.count,
                 needsResync: pendingResync || store.inBulk || (!active && connected && store.completedBulk == nil),
                 counters: counters)
         }

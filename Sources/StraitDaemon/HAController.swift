@@ -32,6 +32,8 @@ final class HAController: @unchecked Sendable {
         var installErrors: UInt64 = 0
         var activateErrors: UInt64 = 0
         var rekeyNeeded: UInt64 = 0
+        var ikeSAsImported: UInt64 = 0
+        var importErrors: UInt64 = 0
     }
 
     /// A CHILD SA the standby holds inactive (or, after a takeover, active without IKE).
@@ -41,6 +43,7 @@ final class HAController: @unchecked Sendable {
         var plan: FastPathIKEDataPlane.Plan
         var policies: [Int] = []
         var active = false
+        var cookie: UInt64 = 0
     }
 
     let config: HAConfig
@@ -58,6 +61,8 @@ final class HAController: @unchecked Sendable {
     var exporter: HAActiveExporter
     var store = HAStandbyStore()
     var standbySAs: [HAChildKey: StandbySA] = [:]
+    /// Taken-over CHILD SAs the IKE engine now owns (it removes them); kept for sampling.
+    var imported: [HAChildKey: (inbound: Int, outbound: Int)] = [:]
     var connected = false
     var peerNodeID: UInt32?
     var lastReceived: Date?

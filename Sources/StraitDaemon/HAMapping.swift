@@ -76,4 +76,36 @@ enum HAMapping {
         c.hardPackets = s.hardPackets
         return c
     }
+
+    // MARK: the standby's store back to the engine's values (takeover)
+
+    static func secretBytes(_ s: HASecret) -> SecretBytes { s.withBytes { SecretBytes(copying: $0) } }
+
+    /// A stored IKE SA as the engine imports it; deadlines are left to the engine (it
+    /// schedules the SA's lifetimes afresh).
+    static func ikeExport(_ s: HAIKESAState, children: [ChildSAHAExport]) throws -> IKESAHAExport {
+        let a = s.algorithms
+        let keys = try IKEEngine.haKeys(
+            encryption: a.encryption, keyBits: Int(a.encryptionKeyBits), integrity: a.integrity == 0 ? nil : a.integrity, prf: a.prf,
+            keys: (secretBytes(s.keys.skD), secretBytes(s.keys.skAi), secretBytes(s.keys.skAr), secretBytes(s.keys.skEi),
+                   secretBytes(s.keys.skEr), secretBytes(s.keys.skPi), secretBytes(s.keys.skPr)))
+        return IKESAHAExport.make(
+            id: s.id, vpn: s.vpn, initiator: s.initiator, spiI: s.spiI, spiR: s.spiR,
+            local: IKEEndpoint(s.local.address, s.local.port), remote: IKEEndpoint(s.remote.address, s.remote.port),
+            natLocal: s.natLocal, natRemote: s.natRemote, fragmentation: s.fragmentation, mobike: s.mobike,
+            localID: s.localID.data.isEmpty ? nil : (s.localID.type, s.localID.data),
+            remoteID: s.remoteID.data.isEmpty ? nil : (s.remoteID.type, s.remoteID.data),
+            encryption: a.encryption, encryptionKeyBits: Int(a.encryptionKeyBits), integrity: a.integrity == 0 ? nil : a.integrity,
+            prf: a.prf, dhGroup: a.dhGroup, keys: keys, nextRequestID: s.nextRequestID, nextExpectedRequest: s.nextExpectedRequest,
+            lastResponse: s.lastResponseID.map { ($0, s.lastResponse) }, children: children)
+    }
+
+    /// A stored CHILD SA as the engine knows it. The security policy is the name's middle
+    /// part ("vpn/policy#id"); the engine's CHILD SAs are AES-GCM-16 (transform 20).
+    static func childExport(_ c: HAChildSAState) -> ChildSAHAExport {
+        let policy = c.name.split(separator: "/", maxSplits: 1).dropFirst().first.map { String($0.split(separator: "#").first ?? "") } ?? ""
+        return ChildSAHAExport.make(name: c.name, policyName: policy, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI,
+                                    encryption: 20, keyBits: Int(c.keyBits), esn: c.esn, localTS: c.localTS, remoteTS: c.remoteTS,
+                                    encapsulated: c.udpEncapsulation != nil)
+    }
 }

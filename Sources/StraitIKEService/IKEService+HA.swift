@@ -7,3 +7,13 @@ extension IKEService {
         try onEngine { engine, now in (engine as? IKEEngine)?.haSnapshot(now: now, id: id) ?? [] }
     }
 }
+
+extension IKEService {
+    /// Takes over an IKE SA another node negotiated (HA takeover): see `IKEEngine.haImport`.
+    public func haImport(_ export: IKESAHAExport, children: [ChildSAHAImport]) throws {
+        try onEngine { engine, now in
+            guard let engine = engine as? IKEEngine else { throw ServiceError.notRunning }
+            try engine.haImport(export, children: children, now: now)
+        }
+    }
+}

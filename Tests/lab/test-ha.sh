@@ -17,8 +17,8 @@
 # Then node 1 comes back: it joins as standby (preempt-delay 10 s), gets the SA from node
 # 2's full dump, preempts and takes it over in turn; the ping carries on, same checks.
 #
-# Not covered: the IKE SA is not imported into node 2's IKE engine (DPD, rekey and delete
-# of the taken-over tunnel): the test ends before the site's DPD would notice.
+# The IKE SA goes into the taker's IKE engine too: after the failback the site deletes it and
+# node 1 answers.
 #
 # Run as root: bash Tests/lab/test-ha.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
 source "$(dirname "$0")/lib.sh"
@@ -59,6 +59,10 @@ ha_field() { nx "$1" "$BIN/straitctl" --socket "$WORK/$1.sock" --json ha status 
 	| python3 -c "import json,sys; print(json.load(sys.stdin).get('$2'))" 2>/dev/null; }
 # field_is NODE KEY VALUE: that field has that value now.
 field_is() { [ "$(ha_field "$1" "$2")" = "$3" ]; }
+# ike_sas NODE: how many IKE SAs the node's engine holds.
+ike_sas() { nx "$1" "$BIN/straitctl" --socket "$WORK/$1.sock" --json show ike sa 2>/dev/null \
+	| python3 -c "import json,sys; print(len(json.load(sys.stdin)))" 2>/dev/null; }
+ike_sas_are() { [ "$(ike_sas "$1")" = "$2" ]; }
 # wait_for SECONDS CMD...: poll every 0.2 s.
 wait_for() { local n=$(($1 * 5)); shift; for _ in $(seq "$n"); do "$@" && return 0; sleep 0.2; done; return 1; }
 
@@ -177,6 +181,7 @@ sleep 0.5
 log "left in node 1's namespace: $(ip netns pids "${LAB}n1" | tr '\n' ' ')"
 check "node 2 takes over" wait_for 10 field_is n2 takenOverSAs 1
 check "node 2 is active" field_is n2 role active
+check "node 2's IKE engine took the IKE SA over" test "$(ike_sas n2)" = 1
 wait "$PING_PID"; PING_PID=
 hactl n2 ha status
 SENT=$(awk '/packets transmitted/ { print $1 }' "$WORK/ping.txt")
@@ -207,5 +212,9 @@ check "the ping carries on through node 1 again" test "${LAST:-0}" -ge $(( ${SEN
 check "failback: no new IKE_SA_INIT from the site" test "$(ss_counter "$S1" init-out-req)" = "$INITS"
 check "failback: the same CHILD SA" test "$(ss_child_spis "$S1" site c)" = "$SPIS"
 check "failback: no replayed sequence number at the site" test "$(ss_esp_replay_failures "$S1")" = 0
+check "node 1's IKE engine has the IKE SA again" test "$(ike_sas n1)" = 1
+# The IKE SA is alive on node 1: the site's Delete is answered there (no retransmits).
+check "the site's Delete is answered by node 1" ss_terminate "$S1" site 8
+check "and node 1 dropped the SA" wait_for 5 ike_sas_are n1 0
 log "took $((SECONDS - T0)) s"
 lab_summary

@@ -91,3 +91,28 @@ extension IKEEngine {
         return ChosenIKEProposal(number: 1, encryption: enc, integrity: i, prf: p, group: g)
     }
 }
+
+extension IKESAHAExport {
+    /// For a node that imports what HA sync carried (the memberwise initializer is internal).
+    public static func make(id: UInt64, vpn: String, initiator: Bool, spiI: UInt64, spiR: UInt64, local: IKEEndpoint,
+                            remote: IKEEndpoint, natLocal: Bool, natRemote: Bool, fragmentation: Bool, mobike: Bool,
+                            localID: (type: UInt8, data: [UInt8])?, remoteID: (type: UInt8, data: [UInt8])?,
+                            encryption: UInt16, encryptionKeyBits: Int, integrity: UInt16?, prf: UInt16, dhGroup: UInt16,
+                            keys: IKESAKeys, nextRequestID: UInt32, nextExpectedRequest: UInt32,
+                            lastResponse: (messageID: UInt32, datagrams: [[UInt8]])?, children: [ChildSAHAExport]) -> IKESAHAExport {
+        IKESAHAExport(id: id, vpn: vpn, initiator: initiator, spiI: spiI, spiR: spiR, local: local, remote: remote, natLocal: natLocal,
+                      natRemote: natRemote, fragmentation: fragmentation, mobike: mobike, localID: localID, remoteID: remoteID,
+                      encryption: encryption, encryptionKeyBits: encryptionKeyBits, integrity: integrity, prf: prf, dhGroup: dhGroup,
+                      keys: keys, nextRequestID: nextRequestID, nextExpectedRequest: nextExpectedRequest, lastResponse: lastResponse,
+                      rekeyIn: nil, expireIn: nil, reauthIn: nil, children: children)
+    }
+}
+
+extension ChildSAHAExport {
+    public static func make(name: String, policyName: String, inboundSPI: UInt32, outboundSPI: UInt32, encryption: UInt16,
+                            keyBits: Int, esn: Bool, localTS: [IPPrefix], remoteTS: [IPPrefix], encapsulated: Bool) -> ChildSAHAExport {
+        ChildSAHAExport(name: name, policyName: policyName, inboundSPI: inboundSPI, outboundSPI: outboundSPI, encryption: encryption,
+                        keyBits: keyBits, esn: esn, localTS: localTS, remoteTS: remoteTS, encapsulated: encapsulated,
+                        rekeyIn: nil, expireIn: nil)
+    }
+}
