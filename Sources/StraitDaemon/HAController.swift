@@ -22,7 +22,7 @@ import StraitVRRPService
 ///   inactive in the fast path (same SPIs, keys, endpoints), removed on delete.
 /// - Takeover (group Backup -> Master): every inactive CHILD SA gets its outbound sequence
 ///   number (last synced + oseq-shift) and inbound replay state, is activated and gets its
-///   outbound policies. The IKE SAs stay in the store: the engine does not import them yet.
+///   outbound policies; then the IKE SAs are imported into the IKE engine with those CHILD SAs.
 ///
 /// All state lives on `queue`; the transport's, VRRP's and the IKE bus's callbacks hop onto it.
 final class HAController: @unchecked Sendable {
