@@ -116,8 +116,10 @@ rekey_phase() {
 	old_gw=$(gw_q spis); old_ss=$(ss_spis)
 	child_gw=$(gw_q children); child_ss=$(ss_child_spis "$S1" gw c)
 	log "$name: before: IKE SPIs straitd $old_gw, site $old_ss; CHILD SPIs straitd '$child_gw', site '$child_ss'"
-	# -w: ping stops by itself and prints its summary (a signal would reach the netns wrapper).
-	na ping -i 0.01 -w "$secs" -W 1 10.2.0.2 >"$WORK/$name-ping.txt" 2>&1 &
+	# -c: ping stops by itself after the last reply and prints its summary (a signal would
+	# reach the netns wrapper). Not -w alone: a deadline cuts off the replies still in
+	# flight and counts them lost. -w is only the bound, well past the count.
+	na ping -i 0.01 -c $((secs * 100)) -w $((secs * 3)) -W 1 10.2.0.2 >"$WORK/$name-ping.txt" 2>&1 &
 	local ping_pid=$!
 	PIDS+=("$ping_pid")
 	wait "$ping_pid"
