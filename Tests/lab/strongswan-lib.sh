@@ -424,3 +424,26 @@ ike_lab_down() {
 	done
 	return 0
 }
+
+# gw_start CONFIG / gw_stop: straitd in ${LAB}ga (the caller's `nga` and `gctl`), by its
+# pid in GW_PID; each start appends to $WORK/straitd.log under a marker line.
+gw_start() {
+	echo "=== straitd --config $(basename "$1") at $(date +%T)" >>"$WORK/straitd.log"
+	nga "$BIN/straitd" --config "$1" >>"$WORK/straitd.log" 2>&1 &
+	GW_PID=$!
+	PIDS+=("$GW_PID")
+	for _ in $(seq 150); do
+		gctl show version >/dev/null 2>&1 && return 0
+		kill -0 "$GW_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	log "straitd did not come up"
+	return 1
+}
+gw_stop() {
+	[ -n "$GW_PID" ] || return 0
+	kill -TERM "$GW_PID" 2>/dev/null
+	for _ in $(seq 300); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$GW_PID" 2>/dev/null && kill -KILL "$GW_PID" 2>/dev/null
+	GW_PID=
+}
