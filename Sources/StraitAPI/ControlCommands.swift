@@ -24,6 +24,11 @@ public enum ControlCommands {
     public static let showVRRP = ControlCommand<VRRPReport>(["show", "vrrp"])
     /// This node's HA role and sync link (`configured` false without an `ha` section).
     public static let haStatus = ControlCommand<HAStatusReport>(["ha", "status"])
+    /// Graceful failover: this node's HA group resigns (VRRP priority 0) and stays Backup,
+    /// without preempting, until `ha resume` (`not-active` when this node is not the active).
+    public static let haFailover = ControlCommand<HAActionResult>(["ha", "failover"])
+    /// Ends a `ha failover`: this node may preempt again.
+    public static let haResume = ControlCommand<HAActionResult>(["ha", "resume"])
     /// Arguments `vpn`, and `remote` (optional).
     public static let ikeInitiate = ControlCommand<IKEActionResult>(["ike", "initiate"])
     /// Argument `id`.
@@ -37,6 +42,6 @@ public enum ControlCommands {
         showPorts.words, showLcores.words, showStats.words, showRoutes.words,
         showNeighbors.words, showConfig.words, showVersion.words, showIPsecSAs.words, showIPsecSPD.words,
         showIKESAs.words, showIKEStats.words, ikeInitiate.words, ikeTerminate.words, reload.words, showVRRP.words,
-        haStatus.words,
+        haStatus.words, haFailover.words, haResume.words,
     ]
 }

@@ -38,6 +38,12 @@ public struct HAStatusReport: Codable, Sendable, Equatable {
     }
 }
 
+/// `ha failover` and `ha resume`: what the daemon did, in a sentence.
+public struct HAActionResult: Codable, Sendable, Equatable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
 extension ReportText {
     public static func haStatus(_ r: HAStatusReport) -> String {
         guard r.configured else { return "no ha section in the config\n" }
