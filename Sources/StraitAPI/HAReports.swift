@@ -26,15 +26,23 @@ public struct HAStatusReport: Codable, Sendable, Equatable {
     /// Messages were dropped (queue overflow) or a dump is under way: not in sync.
     public var needsResync: Bool
     public var counters: [String: UInt64]
+    /// Milliseconds since this node's role last changed (nil: never decided); with the
+    /// report's own time it dates a takeover (`ha failover-test`).
+    public var roleChangedMs: Int?
+    /// How long this node's last takeover took (activating the CHILD SAs, importing the IKE
+    /// SAs), in milliseconds; nil: it never took over.
+    public var lastTakeoverMs: Double?
 
     public init(configured: Bool = false, nodeID: Int = 0, role: String = "none", vrrpGroup: String = "", link: String = "",
                 peerConnected: Bool = false, peerNodeID: Int? = nil, lastReceivedMs: Int? = nil, lastSentMs: Int? = nil,
                 ikeSAs: Int = 0, childSAs: Int = 0, seqStates: Int = 0, inactiveSAs: Int = 0, takenOverSAs: Int = 0,
-                needsResync: Bool = false, counters: [String: UInt64] = [:]) {
+                needsResync: Bool = false, counters: [String: UInt64] = [:], roleChangedMs: Int? = nil,
+                lastTakeoverMs: Double? = nil) {
         self.configured = configured; self.nodeID = nodeID; self.role = role; self.vrrpGroup = vrrpGroup; self.link = link
         self.peerConnected = peerConnected; self.peerNodeID = peerNodeID; self.lastReceivedMs = lastReceivedMs
         self.lastSentMs = lastSentMs; self.ikeSAs = ikeSAs; self.childSAs = childSAs; self.seqStates = seqStates
         self.inactiveSAs = inactiveSAs; self.takenOverSAs = takenOverSAs; self.needsResync = needsResync; self.counters = counters
+        self.roleChangedMs = roleChangedMs; self.lastTakeoverMs = lastTakeoverMs
     }
 }
 
@@ -59,6 +67,8 @@ extension ReportText {
                      ("taken over", "\(r.takenOverSAs)")]
         }
         rows.append(("needs resync", r.needsResync ? "yes" : "no"))
+        if let ms = r.roleChangedMs { rows.append(("role since", "\(ms)ms ago")) }
+        if let ms = r.lastTakeoverMs { rows.append(("last takeover took", "\((ms * 10).rounded() / 10)ms")) }
         rows += r.counters.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) }
         return block(rows)
     }

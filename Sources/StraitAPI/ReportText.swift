@@ -95,7 +95,7 @@ public enum ReportText {
         uptime   \(uptime(v.uptimeSeconds))
         dpdk     \(v.dpdk)
 
-        """
+        """ + (v.pid.map { "pid      \($0)\n" } ?? "")
     }
 
     /// `3d 04:05:06`, or `04:05:06` under a day.

@@ -126,9 +126,12 @@ public struct VersionReport: Codable, Sendable, Equatable {
     public var uptimeSeconds: Double
     /// The DPDK version string, e.g. `DPDK 22.11.4`.
     public var dpdk: String
+    /// straitd's process id (`ha failover-test --trigger kill` signals it); nil from older daemons.
+    public var pid: Int?
 
-    public init(version: String, instance: String, uptimeSeconds: Double, dpdk: String) {
+    public init(version: String, instance: String, uptimeSeconds: Double, dpdk: String, pid: Int? = nil) {
         self.version = version; self.instance = instance; self.uptimeSeconds = uptimeSeconds; self.dpdk = dpdk
+        self.pid = pid
     }
 }
 

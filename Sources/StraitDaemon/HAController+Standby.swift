@@ -59,6 +59,8 @@ extension HAController {
     /// its last sync: reuse would make the peer drop them as replays); the inbound window
     /// starts where the last sync left it. Then the SA is activated and gets its policies.
     func takeOver() {
+        let started = Date()
+        defer { lastTakeoverDuration = Date().timeIntervalSince(started) }
         role = .active
         guard !standbySAs.isEmpty || !store.ikeSAs.isEmpty else {
             logger.info("ha: vrrp group \(config.listenVRRPGroup) is master: active (no synced SA to take over)")

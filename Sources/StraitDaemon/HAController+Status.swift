@@ -38,7 +38,7 @@ extension HAController {
                 childSAs: active ? exporter.childSAs.count : store.childSAs.count, seqStates: store.seq.count,
                 inactiveSAs: standbySAs.values.filter { !$0.active }.count, takenOverSAs: standbySAs.values.filter(\.active).count + imported.count,
                 needsResync: pendingResync || store.inBulk || (!active && connected && store.completedBulk == nil),
-                counters: counters)
+                counters: counters, roleChangedMs: ms(roleChangedAt), lastTakeoverMs: lastTakeoverDuration.map { $0 * 1000 })
         }
     }
 }

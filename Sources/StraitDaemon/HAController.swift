@@ -57,7 +57,12 @@ final class HAController: @unchecked Sendable {
     var timer: DispatchSourceTimer?
 
     // On `queue`.
-    var role: HANodeRole = .unknown
+    var role: HANodeRole = .unknown {
+        didSet { if role != oldValue { roleChangedAt = Date() } }
+    }
+    /// When `role` last changed, and how long the last takeover took (`ha status`).
+    var roleChangedAt: Date?
+    var lastTakeoverDuration: TimeInterval?
     var exporter: HAActiveExporter
     var store = HAStandbyStore()
     var standbySAs: [HAChildKey: StandbySA] = [:]

@@ -82,7 +82,8 @@ struct ReportBuilder {
 
     func version() -> VersionReport {
         VersionReport(version: StraitVersion.string, instance: config.fastPath.instance,
-                      uptimeSeconds: Date().timeIntervalSince(started), dpdk: FastPath.dpdkVersion)
+                      uptimeSeconds: Date().timeIntervalSince(started), dpdk: FastPath.dpdkVersion,
+                      pid: Int(getpid()))
     }
 
     private func name(_ port: Int) -> String { fastPath.name(ofPort: port) ?? "port\(port)" }
