@@ -223,7 +223,7 @@ struct Reload: ParsableCommand {
 
 struct HA: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ha", abstract: "High availability: this node's role and the state sync.", subcommands: [Status.self])
+        commandName: "ha", abstract: "High availability: this node's role and the state sync.", subcommands: [Status.self, FailoverTest.self])
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
