@@ -106,7 +106,8 @@ public final class Daemon {
             let dataPlane = FastPathIKEDataPlane(fastPath: fp, logger: logger)
             ikeDataPlane = dataPlane
             if config.ha != nil { haTap = HADataPlaneTap(dataPlane) }
-            let service = IKEService(config: ikeConfig, dataPlane: haTap ?? dataPlane, logger: logger)
+            // In an HA pair the engine negotiates RFC 6311 message ID sync for takeovers.
+            let service = IKEService(config: ikeConfig, dataPlane: haTap ?? dataPlane, logger: logger, haMessageIDSync: config.ha != nil)
             if let haConfig {
                 let controller = HAController(config: haConfig, fastPath: fp, tap: haTap, logger: logger)
                 controller.attach(ike: service)   // before start: the bus takes subscribers then

@@ -32,6 +32,7 @@ enum HAMapping {
         s.natRemote = e.natRemote
         s.fragmentation = e.fragmentation
         s.mobike = e.mobike
+        s.messageIDSync = e.messageIDSync
         s.lastResponseID = e.lastResponse?.messageID
         s.lastResponse = e.lastResponse?.datagrams ?? []
         s.deadlines = HADeadlines(rekeyInMs: ms(e.rekeyIn), expireInMs: ms(e.expireIn), reauthInMs: ms(e.reauthIn))
@@ -81,9 +82,15 @@ enum HAMapping {
 
     static func secretBytes(_ s: HASecret) -> SecretBytes { s.withBytes { SecretBytes(copying: $0) } }
 
-    /// A stored IKE SA as the engine imports it; deadlines are left to the engine (it
-    /// schedules the SA's lifetimes afresh).
-    static func ikeExport(_ s: HAIKESAState, children: [ChildSAHAExport]) throws -> IKESAHAExport {
+    /// A deadline sent `offsetMs` after the sender's wall-clock snapshot, as time left now
+    /// (never negative: an overdue one is due at once).
+    static func left(_ offsetMs: Int64?, takenAtWallMs: Int64, nowWallMs: Int64) -> Duration? {
+        offsetMs.map { .milliseconds(max(0, $0 - max(0, nowWallMs - takenAtWallMs))) }
+    }
+
+    /// A stored IKE SA as the engine imports it: its deadlines continue where the active left
+    /// them (rebased on the wall clock), and the RFC 6311 flag says whether to sync message IDs.
+    static func ikeExport(_ s: HAIKESAState, children: [ChildSAHAExport], nowWallMs: Int64 = wallMs()) throws -> IKESAHAExport {
         let a = s.algorithms
         let keys = try IKEEngine.haKeys(
             encryption: a.encryption, keyBits: Int(a.encryptionKeyBits), integrity: a.integrity == 0 ? nil : a.integrity, prf: a.prf,
@@ -97,15 +104,24 @@ enum HAMapping {
             remoteID: s.remoteID.data.isEmpty ? nil : (s.remoteID.type, s.remoteID.data),
             encryption: a.encryption, encryptionKeyBits: Int(a.encryptionKeyBits), integrity: a.integrity == 0 ? nil : a.integrity,
             prf: a.prf, dhGroup: a.dhGroup, keys: keys, nextRequestID: s.nextRequestID, nextExpectedRequest: s.nextExpectedRequest,
-            lastResponse: s.lastResponseID.map { ($0, s.lastResponse) }, children: children)
+            lastResponse: s.lastResponseID.map { ($0, s.lastResponse) },
+            rekeyIn: left(s.deadlines.rekeyInMs, takenAtWallMs: s.takenAtWallMs, nowWallMs: nowWallMs),
+            expireIn: left(s.deadlines.expireInMs, takenAtWallMs: s.takenAtWallMs, nowWallMs: nowWallMs),
+            reauthIn: left(s.deadlines.reauthInMs, takenAtWallMs: s.takenAtWallMs, nowWallMs: nowWallMs),
+            messageIDSync: s.messageIDSync, children: children)
     }
 
     /// A stored CHILD SA as the engine knows it. The security policy is the name's middle
-    /// part ("vpn/policy#id"); the engine's CHILD SAs are AES-GCM-16 (transform 20).
-    static func childExport(_ c: HAChildSAState) -> ChildSAHAExport {
+    /// part ("vpn/policy#id"); the engine's CHILD SAs are AES-GCM-16 (transform 20). The
+    /// active synced it when it was installed (`takenAtWallMs`): the engine schedules its
+    /// rekey and expiry from the template as from then.
+    static func childExport(_ c: HAChildSAState, nowWallMs: Int64 = wallMs()) -> ChildSAHAExport {
         let policy = c.name.split(separator: "/", maxSplits: 1).dropFirst().first.map { String($0.split(separator: "#").first ?? "") } ?? ""
         return ChildSAHAExport.make(name: c.name, policyName: policy, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI,
                                     encryption: 20, keyBits: Int(c.keyBits), esn: c.esn, localTS: c.localTS, remoteTS: c.remoteTS,
-                                    encapsulated: c.udpEncapsulation != nil)
+                                    encapsulated: c.udpEncapsulation != nil,
+                                    rekeyIn: left(c.deadlines.rekeyInMs, takenAtWallMs: c.takenAtWallMs, nowWallMs: nowWallMs),
+                                    expireIn: left(c.deadlines.expireInMs, takenAtWallMs: c.takenAtWallMs, nowWallMs: nowWallMs),
+                                    installedAgo: .milliseconds(max(0, nowWallMs - c.takenAtWallMs)))
     }
 }

@@ -118,7 +118,7 @@ public enum HASyncCodec {
 
     // Flag bits of an IKE SA.
     private static let fInitiator: UInt8 = 1, fNatLocal: UInt8 = 2, fNatRemote: UInt8 = 4, fFrag: UInt8 = 8, fMobike: UInt8 = 16
-    private static let fLastResponse: UInt8 = 32
+    private static let fLastResponse: UInt8 = 32, fMessageIDSync: UInt8 = 64
 
     static func encodeIKE(_ s: HAIKESAState, _ w: inout HAWriter) {
         w.u64(s.id); w.u64(s.version); w.string(s.vpn)
@@ -129,6 +129,7 @@ public enum HASyncCodec {
         if s.fragmentation { flags |= fFrag }
         if s.mobike { flags |= fMobike }
         if s.lastResponseID != nil { flags |= fLastResponse }
+        if s.messageIDSync { flags |= fMessageIDSync }
         w.u8(flags)
         w.u64(s.spiI); w.u64(s.spiR); w.endpoint(s.local); w.endpoint(s.remote)
         w.u8(s.localID.type); w.blob(s.localID.data); w.u8(s.remoteID.type); w.blob(s.remoteID.data)
@@ -146,7 +147,8 @@ public enum HASyncCodec {
     static func decodeIKE(_ r: inout HAReader) throws -> HAIKESAState {
         let id = try r.u64(), version = try r.u64(), vpn = try r.string(max: 256)
         let flags = try r.u8()
-        guard flags < 64 else { throw HASyncError(.badValue, "IKE SA flags \(flags)") }
+        // Bit 64 (RFC 6311) came later: a node without it refuses such an SA as badValue.
+        guard flags < 128 else { throw HASyncError(.badValue, "IKE SA flags \(flags)") }
         let spiI = try r.u64(), spiR = try r.u64(), local = try r.endpoint(), remote = try r.endpoint()
         let lid = HAIdentity(type: try r.u8(), data: try r.blob()), rid = HAIdentity(type: try r.u8(), data: try r.blob())
         let alg = HAIKEAlgorithms(encryption: try r.u16(), encryptionKeyBits: try r.u16(), integrity: try r.u16(), prf: try r.u16(),
@@ -161,6 +163,7 @@ public enum HASyncCodec {
         s.natRemote = flags & fNatRemote != 0
         s.fragmentation = flags & fFrag != 0
         s.mobike = flags & fMobike != 0
+        s.messageIDSync = flags & fMessageIDSync != 0
         if flags & fLastResponse != 0 {
             s.lastResponseID = try r.u32()
             let n = Int(try r.u8())

@@ -109,6 +109,8 @@ public struct HAIKESAState: Equatable, Sendable {
     public var natRemote = false
     public var fragmentation = false
     public var mobike = false
+    /// Both ends announced RFC 6311 message ID sync: the node that takes over synchronizes.
+    public var messageIDSync = false
     public var localID: HAIdentity
     public var remoteID: HAIdentity
     public var algorithms: HAIKEAlgorithms

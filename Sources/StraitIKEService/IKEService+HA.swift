@@ -1,3 +1,5 @@
+import Logging
+import StraitConfig
 import StraitIKE
 
 extension IKEService {
@@ -14,6 +16,19 @@ extension IKEService {
         try onEngine { engine, now in
             guard let engine = engine as? IKEEngine else { throw ServiceError.notRunning }
             try engine.haImport(export, children: children, now: now)
+        }
+    }
+}
+
+extension IKEService {
+    /// The service of a node in an HA pair: the engine announces and answers RFC 6311 message
+    /// ID sync (`IKEEngine.messageIDSync`), so that the node that takes an SA over can
+    /// synchronize the message IDs with the peer.
+    public convenience init(config: IKEConfig, dataPlane: IKEDataPlane, logger: Logger, haMessageIDSync: Bool) {
+        self.init(settings: Settings(config: config), logger: logger) { now in
+            let engine = try IKEEngine(config: config, dataPlane: dataPlane, logger: logger, now: now)
+            engine.messageIDSync = haMessageIDSync
+            return engine
         }
     }
 }

@@ -17,6 +17,7 @@ enum Fx {
         s.version = 9
         s.natLocal = true
         s.mobike = true
+        s.messageIDSync = true
         s.lastResponseID = 6
         s.lastResponse = [[1, 2, 3], Array(repeating: 0xEE, count: 300)]
         s.deadlines = HADeadlines(rekeyInMs: 3_600_000, expireInMs: nil, reauthInMs: 86_400_000)

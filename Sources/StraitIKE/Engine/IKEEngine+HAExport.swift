@@ -36,6 +36,9 @@ public struct IKESAHAExport: Sendable {
     public var rekeyIn: Duration?
     public var expireIn: Duration?
     public var reauthIn: Duration?
+    /// Both ends announced RFC 6311 message ID sync: a node that takes the SA over
+    /// synchronizes the message IDs with the peer first.
+    public var messageIDSync = false
     public var children: [ChildSAHAExport]
 }
 
@@ -53,6 +56,9 @@ public struct ChildSAHAExport: Sendable {
     public var encapsulated: Bool
     public var rekeyIn: Duration?
     public var expireIn: Duration?
+    /// When the deadlines are not known: how long ago the CHILD SA was installed (the
+    /// importer schedules its lifetimes from the template, as from that moment).
+    public var installedAgo: Duration?
 }
 
 extension IKEEngine {
@@ -64,6 +70,9 @@ extension IKEEngine {
 
     private func haExport(_ sa: IKESA, now: IKETime) -> IKESAHAExport {
         func left(_ t: IKETime?) -> Duration? { t.map { $0 - now } }
+        // The lifetimes are otherwise set at the first tick: an export right after IKE_AUTH
+        // (the usual one) must carry them too, so the standby continues the same deadlines.
+        if sa.lifetime == nil { sa.lifetime = ikeLifetime(for: sa, now: now, inheriting: nil) }
         let p = sa.proposal
         return IKESAHAExport(
             id: sa.id, vpn: sa.vpn?.name ?? "", initiator: sa.role == .initiator, spiI: sa.spiI, spiR: sa.spiR,
@@ -74,7 +83,7 @@ extension IKEEngine {
             prf: p.prf.rawValue, dhGroup: p.group.rawValue, keys: sa.keys, nextRequestID: sa.nextRequestID,
             nextExpectedRequest: sa.nextExpectedRequest, lastResponse: sa.lastResponse,
             rekeyIn: left(sa.lifetime?.rekeyAt), expireIn: left(sa.lifetime?.expireAt), reauthIn: left(sa.lifetime?.reauthAt),
-            children: sa.children.map { c in
+            messageIDSync: sa.midSync.enabled, children: sa.children.map { c in
                 ChildSAHAExport(name: c.name, policyName: c.policyName, inboundSPI: c.inboundSPI, outboundSPI: c.outboundSPI,
                                 encryption: c.proposal.encryption.transformID, keyBits: c.proposal.encryption.keyBits,
                                 esn: c.proposal.esn, localTS: c.localTS, remoteTS: c.remoteTS, encapsulated: c.encapsulated,

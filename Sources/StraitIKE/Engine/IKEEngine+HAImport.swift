@@ -32,8 +32,12 @@ extension IKEEngine {
 
     /// Takes over an established IKE SA another node negotiated (HA): same SPIs, keys, message
     /// IDs and identities, with its CHILD SAs on this node's fast-path handles. From here the
-    /// engine answers the peer's requests on it (DPD, Deletes, rekeys) and runs its timers
-    /// (lifetimes are scheduled afresh at the next tick). Publishes nothing: the SA is not new.
+    /// engine answers the peer's requests on it (DPD, Deletes, rekeys) and runs its timers:
+    /// the IKE SA's rekey/expiry/reauth deadlines continue from the export's (else they are
+    /// scheduled afresh at the next tick), a CHILD SA's from its deadlines or, without them,
+    /// from the template as from `installedAgo`. With RFC 6311 negotiated the first thing
+    /// sent on the SA is the message ID sync (the export's IDs may be stale). Publishes
+    /// nothing: the SA is not new.
     public func haImport(_ e: IKESAHAExport, children: [ChildSAHAImport], now: IKETime) throws {
         guard sas[e.id] == nil else { throw IKEHAImportError(description: "IKE SA \(hex(e.id)) exists already") }
         guard let vpn = ctx.config.vpn(named: e.vpn) else {
@@ -59,6 +63,12 @@ extension IKEEngine {
         ike.lastResponse = e.lastResponse
         ike.state = .established
         ike.establishedAt = now
+        if e.rekeyIn != nil || e.expireIn != nil || e.reauthIn != nil {
+            ike.lifetime = IKELifetime(rekeyAt: e.rekeyIn.map { now + $0 }, expireAt: e.expireIn.map { now + $0 },
+                                       reauthAt: e.reauthIn.map { now + $0 }, weStarted: e.initiator)
+        }
+        ike.midSync.enabled = e.messageIDSync
+        ike.midSync.due = e.messageIDSync
         for c in children {
             let x = c.export
             guard let encryption = IKEEncryptionAlgorithm.allCases.first(where: { $0.transformID == x.encryption && $0.keyBits == x.keyBits }) else {
@@ -68,8 +78,16 @@ extension IKEEngine {
                                 proposal: ChosenESPProposal(number: 1, encryption: encryption, esn: x.esn, group: nil, peerSPI: x.outboundSPI),
                                 localTS: x.localTS, remoteTS: x.remoteTS, encapsulated: x.encapsulated, installedAt: now,
                                 cookie: c.cookie, policyName: x.policyName, nonces: [])
-            child.rekeyAt = x.rekeyIn.map { now + $0 }
-            child.expireAt = x.expireIn.map { now + $0 }
+            if x.rekeyIn != nil || x.expireIn != nil {
+                child.rekeyAt = x.rekeyIn.map { now + $0 }
+                child.expireAt = x.expireIn.map { now + $0 }
+            } else {
+                // Without them a CHILD SA would never be rekeyed here: the template's times,
+                // counted from when the old active installed it.
+                let ago = min(x.installedAgo ?? .zero, .nanoseconds(Int64(clamping: now.nanoseconds)))
+                child.installedAt = now + (.zero - ago)
+                scheduleLifetimes(&child, vpn: vpn)
+            }
             ike.children.append(child)
         }
         sas[e.id] = ike
@@ -99,20 +117,23 @@ extension IKESAHAExport {
                             localID: (type: UInt8, data: [UInt8])?, remoteID: (type: UInt8, data: [UInt8])?,
                             encryption: UInt16, encryptionKeyBits: Int, integrity: UInt16?, prf: UInt16, dhGroup: UInt16,
                             keys: IKESAKeys, nextRequestID: UInt32, nextExpectedRequest: UInt32,
-                            lastResponse: (messageID: UInt32, datagrams: [[UInt8]])?, children: [ChildSAHAExport]) -> IKESAHAExport {
+                            lastResponse: (messageID: UInt32, datagrams: [[UInt8]])?, rekeyIn: Duration? = nil,
+                            expireIn: Duration? = nil, reauthIn: Duration? = nil, messageIDSync: Bool = false,
+                            children: [ChildSAHAExport]) -> IKESAHAExport {
         IKESAHAExport(id: id, vpn: vpn, initiator: initiator, spiI: spiI, spiR: spiR, local: local, remote: remote, natLocal: natLocal,
                       natRemote: natRemote, fragmentation: fragmentation, mobike: mobike, localID: localID, remoteID: remoteID,
                       encryption: encryption, encryptionKeyBits: encryptionKeyBits, integrity: integrity, prf: prf, dhGroup: dhGroup,
                       keys: keys, nextRequestID: nextRequestID, nextExpectedRequest: nextExpectedRequest, lastResponse: lastResponse,
-                      rekeyIn: nil, expireIn: nil, reauthIn: nil, children: children)
+                      rekeyIn: rekeyIn, expireIn: expireIn, reauthIn: reauthIn, messageIDSync: messageIDSync, children: children)
     }
 }
 
 extension ChildSAHAExport {
     public static func make(name: String, policyName: String, inboundSPI: UInt32, outboundSPI: UInt32, encryption: UInt16,
-                            keyBits: Int, esn: Bool, localTS: [IPPrefix], remoteTS: [IPPrefix], encapsulated: Bool) -> ChildSAHAExport {
+                            keyBits: Int, esn: Bool, localTS: [IPPrefix], remoteTS: [IPPrefix], encapsulated: Bool,
+                            rekeyIn: Duration? = nil, expireIn: Duration? = nil, installedAgo: Duration? = nil) -> ChildSAHAExport {
         ChildSAHAExport(name: name, policyName: policyName, inboundSPI: inboundSPI, outboundSPI: outboundSPI, encryption: encryption,
                         keyBits: keyBits, esn: esn, localTS: localTS, remoteTS: remoteTS, encapsulated: encapsulated,
-                        rekeyIn: nil, expireIn: nil)
+                        rekeyIn: rekeyIn, expireIn: expireIn, installedAgo: installedAgo)
     }
 }

@@ -43,6 +43,10 @@ extension IKEEngine {
                 out += p.datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
                 continue
             }
+            if let d = messageIDSyncTimer(ike, now: now) {
+                out += d
+                continue
+            }
             if let d = ikeTimers(ike, now: now) {
                 out += d
                 continue
@@ -83,12 +87,14 @@ extension IKEEngine {
     }
 
     /// Send a request of ours on an SA (window size 1: only when none is in flight).
+    /// `messageID`: only RFC 6311's sync request (0) uses another than the next one.
     func sendRequest(_ ike: IKESA, _ exchange: ExchangeType, _ payloads: [IKEPayload], kind: PendingRequest.Kind,
-                     now: IKETime) -> [IKEDatagram] {
-        guard ike.pending == nil, let datagrams = try? ike.sealAll(exchange, messageID: ike.nextRequestID, response: false, payloads, fragmentSize: ctx.fragmentSize)
+                     messageID: UInt32? = nil, now: IKETime) -> [IKEDatagram] {
+        let id = messageID ?? ike.nextRequestID
+        guard ike.pending == nil, let datagrams = try? ike.sealAll(exchange, messageID: id, response: false, payloads, fragmentSize: ctx.fragmentSize)
         else { return [] }
-        ike.pending = PendingRequest(kind: kind, messageID: ike.nextRequestID, datagrams: datagrams, sentAt: now, attempts: 0,
-                                     nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0))
+        ike.pending = PendingRequest(kind: kind, messageID: id, datagrams: datagrams, sentAt: now, attempts: 0,
+                                     nextSend: now + ctx.config.retransmit.wait(afterAttempt: 0), exchange: exchange, payloads: payloads)
         ctx.counters.sent += UInt64(datagrams.count)
         return datagrams.map { IKEDatagram(local: ike.local, remote: ike.remote, bytes: $0) }
     }

@@ -119,6 +119,9 @@ public final class IKEEngine {
     /// A request from the peer on an existing SA.
     private func request(_ ike: IKESA, _ message: IKEMessage, _ d: IKEDatagram, now: IKETime) -> [IKEDatagram] {
         let id = message.header.messageID
+        // RFC 6311: a sync request comes with message ID 0, whatever ID we expect.
+        if id == 0, message.header.exchangeType == .informational, ike.state == .established, ike.midSync.enabled,
+           let out = answerMessageIDSync(ike, message, d, now: now) { return out }
         if let last = ike.lastResponse, last.messageID == id, id &+ 1 == ike.nextExpectedRequest {
             // A retransmit (of any fragment): the whole answer again (RFC 7383 2.6.1).
             if message.payloads.encryptedFragment.map({ $0.fragmentNumber != 1 }) ?? false { return [] }
@@ -243,6 +246,7 @@ public final class IKEEngine {
             for child in ike.children where spis.contains(child.inboundSPI) {
                 removeChild(ike, outboundSPI: child.outboundSPI, reason: "deleted by us")
             }
+        case .messageIDSync(let c): messageIDSyncAnswered(ike, c, payloads)
         case .liveness: break
         }
         return []

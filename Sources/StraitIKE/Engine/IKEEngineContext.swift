@@ -19,6 +19,8 @@ final class IKEEngineContext {
     let wallClock: @Sendable () -> Date
     /// IKE messages above this size go out in fragments when the peer agreed (RFC 7383).
     var fragmentSize = IKESA.defaultFragmentSize
+    /// RFC 6311 message ID sync announced and answered (`IKEEngine.messageIDSync`).
+    var messageIDSync = false
     private var childCookie: UInt64 = 0
     private(set) var usedSPIs: Set<UInt64> = []
 

@@ -55,5 +55,9 @@ public struct IKECounters: Sendable, Equatable {
     public var queueDrops: UInt64 = 0
     /// NAT keepalives sent (we are behind a NAT, RFC 3948 4).
     public var natKeepalivesSent: UInt64 = 0
+    /// RFC 6311 message ID syncs: sent after an HA takeover, completed, answered for a peer.
+    public var messageIDSyncsSent: UInt64 = 0
+    public var messageIDSyncsCompleted: UInt64 = 0
+    public var messageIDSyncsAnswered: UInt64 = 0
     public init() {}
 }

@@ -36,6 +36,8 @@ final class IKESA {
     var fragmentation = false
     /// MOBIKE (RFC 4555): negotiated or not, the peer's other addresses.
     var mobike = MobikeState()
+    /// RFC 6311 message ID sync (HA): negotiated or not, due after a takeover.
+    var midSync = MessageIDSyncState()
     var fragments: FragmentBuffer?
 
     /// VPN definitions this SA may still belong to (before IKE_AUTH names the peer), then the one.
@@ -119,6 +121,7 @@ final class IKESA {
 struct PendingRequest {
     enum Kind {
         case liveness, deleteIKE, deleteChild([UInt32]), auth(AuthContext), rekeyChild(ChildRekeyContext), rekeyIKE(IKERekeyContext)
+        case messageIDSync(MessageIDSyncContext)
     }
     var kind: Kind
     var messageID: UInt32
@@ -126,6 +129,9 @@ struct PendingRequest {
     var sentAt: IKETime
     var attempts: Int
     var nextSend: IKETime
+    /// What was sent, to send it again under another message ID (a peer's RFC 6311 sync).
+    var exchange: ExchangeType = .informational
+    var payloads: [IKEPayload] = []
 }
 
 /// A CHILD SA installed in the fast path.

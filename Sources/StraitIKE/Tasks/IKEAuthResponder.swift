@@ -74,6 +74,7 @@ struct IKEAuthResponder {
             }
         }
         reply += MobikeResponder(engine: engine).authPayloads(ike: ike, vpn: vpn, request: payloads)
+        reply += MessageIDSync(engine: engine).authPayloads(ike: ike, peer: payloads)
         return .established(reply: reply, child: child, childRefusal: refusal,
                             initialContact: payloads.notify(.initialContact) != nil)
     }

@@ -149,6 +149,7 @@ struct IKEInitiator {
             .trafficSelectorsInitiator(TrafficSelectorsPayload(selectors: policy.localTS.map { selector($0) })),
             .trafficSelectorsResponder(TrafficSelectorsPayload(selectors: policy.remoteTS.map { selector($0) })),
         ]
+        if engine.messageIDSync { payloads.append(.notify(NotifyPayload(type: .ikev2MessageIDSyncSupported))) }
         return (payloads, AuthContext(policy: policy, inboundSPI: spi, idi: idi))
     }
 
@@ -179,6 +180,7 @@ struct IKEInitiator {
         }
         ike.remoteID = idr
         ike.remoteIdentity = peerID
+        ike.midSync.enabled = engine.messageIDSync && p.notify(.ikev2MessageIDSyncSupported) != nil
         guard let sa = p.securityAssociation, let template = engine.config.ipsecPolicyTemplate(named: ctx.policy.ipsecPolicy),
               let chosen = ProposalSelection.selectESP(offered: sa.proposals, configured: template.proposals, withKE: false),
               case .trafficSelectorsInitiator(let tsi)? = p.first(where: { $0.type == .trafficSelectorsInitiator }),

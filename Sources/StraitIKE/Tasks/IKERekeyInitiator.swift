@@ -101,6 +101,7 @@ extension IKESA {
         natRemote = old.natRemote
         fragmentation = old.fragmentation
         mobike = old.mobike
+        midSync.enabled = old.midSync.enabled   // an extension of the peer, as strongSwan keeps it
         state = .established
         establishedAt = now
         nextExpectedRequest = 0

@@ -1,5 +1,5 @@
 // Notify Message Types: RFC 7296 section 3.10.1, with RFC 4555 (MOBIKE), RFC 4478, RFC 4739,
-// RFC 5685 (redirect), RFC 5998, RFC 6023, RFC 7383 (fragmentation), RFC 7427 (signature hashes),
+// RFC 5685 (redirect), RFC 5998, RFC 6023, RFC 6311 (HA message ID sync), RFC 7383 (fragmentation), RFC 7427 (signature hashes),
 // RFC 8784 (PPK) and RFC 9242 (intermediate). Numbers checked against the IANA registry as mirrored
 // by strongSwan's notify_payload.h.
 
@@ -60,6 +60,10 @@ public struct NotifyType: IKERegistryValue {
     public static let redirectedFrom = Self(16408)
     public static let eapOnlyAuthentication = Self(16417)
     public static let childlessIKEv2Supported = Self(16418)
+    public static let ikev2MessageIDSyncSupported = Self(16420)
+    public static let ipsecReplayCounterSyncSupported = Self(16421)
+    public static let ikev2MessageIDSync = Self(16422)
+    public static let ipsecReplayCounterSync = Self(16423)
     public static let ikev2FragmentationSupported = Self(16430)
     public static let signatureHashAlgorithms = Self(16431)
     public static let usePPK = Self(16435)
@@ -114,6 +118,10 @@ public struct NotifyType: IKERegistryValue {
         16408: "REDIRECTED_FROM",
         16417: "EAP_ONLY_AUTHENTICATION",
         16418: "CHILDLESS_IKEV2_SUPPORTED",
+        16420: "IKEV2_MESSAGE_ID_SYNC_SUPPORTED",
+        16421: "IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED",
+        16422: "IKEV2_MESSAGE_ID_SYNC",
+        16423: "IPSEC_REPLAY_COUNTER_SYNC",
         16430: "IKEV2_FRAGMENTATION_SUPPORTED",
         16431: "SIGNATURE_HASH_ALGORITHMS",
         16435: "USE_PPK",
