@@ -19,6 +19,7 @@ extension ReportText {
         for i in r.instances {
             let rows = i.counters.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) }
                 + i.drops.sorted { $0.key < $1.key }.map { ("dropped " + $0.key, String($0.value)) }
+                + (i.tracking ?? []).map { ("tracking", $0) }
             out += "\n\(i.name):\n" + block(rows)
         }
         if !r.drops.isEmpty {

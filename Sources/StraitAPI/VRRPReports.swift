@@ -22,6 +22,8 @@ public struct VRRPReport: Codable, Sendable, Equatable {
         public var counters: [String: UInt64]
         /// Received packets dropped before the state machine, by reason (bad-ttl, bad-checksum, ...).
         public var drops: [String: UInt64]
+        /// The tracked conditions that hold now ("port wan01 down"); nil when none.
+        public var tracking: [String]?
 
         public init(name: String, interface: String, vrid: Int, group: String?, state: String, priority: Int,
                     configuredPriority: Int, advertIntervalMs: Int, masterAdvertIntervalMs: Int, masterAddress: String?,

@@ -32,6 +32,11 @@ public struct VRRPInstanceConfig: Sendable {
     /// `garpRefresh` centiseconds (nil: none).
     public var garpCount: Int
     public var garpRefresh: Int?
+    /// Centiseconds between the announcements of one round (0: back to back).
+    public var garpInterval: Int = 0
+    /// Centiseconds before this instance may become Master after start; nil: the section's.
+    public var startupDelay: Int?
+    public var track = VRRPTrackConfig()
     public var location: SourceLocation
 
     public var isIPv4: Bool { virtualAddresses.first?.address.isIPv4 ?? true }
@@ -48,6 +53,24 @@ public struct VRRPInstanceConfig: Sendable {
     }
 }
 
+/// What a tracked condition does while it holds: Fault, or a (negative) priority weight.
+public enum VRRPTrackEffectConfig: Sendable, Equatable {
+    case fault
+    case weight(Int)
+}
+
+/// An instance's `track`: ports whose link going down matters, and the fast path's workers.
+public struct VRRPTrackConfig: Sendable, Equatable {
+    public struct Port: Sendable, Equatable {
+        public var name: String
+        public var effect: VRRPTrackEffectConfig
+        public init(name: String, effect: VRRPTrackEffectConfig = .fault) { self.name = name; self.effect = effect }
+    }
+    public var ports: [Port] = []
+    public var fastPath: VRRPTrackEffectConfig?
+    public init(ports: [Port] = [], fastPath: VRRPTrackEffectConfig? = nil) { self.ports = ports; self.fastPath = fastPath }
+}
+
 /// One item of `vrrp.groups`: instances that change state together.
 public struct VRRPGroupConfig: Sendable {
     public var name: String
@@ -62,6 +85,12 @@ public struct VRRPGroupConfig: Sendable {
 public struct VRRPConfig: Sendable {
     public var instances: [VRRPInstanceConfig]
     public var groups: [VRRPGroupConfig]
+    /// Centiseconds: every instance's startup delay unless it sets its own.
+    public var startupDelay = 0
+    /// Centiseconds between tracking samples (port links, worker loop counters).
+    public var trackInterval = VRRPDefaults.trackInterval
+    /// Centiseconds a worker's loop counter may stand still before it counts as stuck.
+    public var workerStuckAfter = VRRPDefaults.workerStuckAfter
     public init(instances: [VRRPInstanceConfig] = [], groups: [VRRPGroupConfig] = []) {
         self.instances = instances
         self.groups = groups
@@ -81,4 +110,7 @@ public enum VRRPDefaults {
     public static let garpCountRange = 1...100
     /// Preempt delay and GARP refresh: at most one hour.
     public static let maxDelay = 360_000
+    /// Tracking samples every 100 ms; a worker silent for 500 ms is stuck.
+    public static let trackInterval = 10
+    public static let workerStuckAfter = 50
 }

@@ -6,17 +6,23 @@ import StraitCore
 /// IPv6 one uses the mirror's link-local address (RFC 5798 5.1.2.1).
 enum VRRPSection {
     static let name = "vrrp"
-    static let keys = ["instances", "groups"]
+    static let keys = ["instances", "groups", "startup-delay", "track-interval", "worker-stuck-after"]
     static let instanceKeys = ["name", "interface", "vrid", "priority", "advert-interval", "preempt", "preempt-delay",
-                               "accept-mode", "virtual-addresses", "unicast-peers", "checksum", "garp", "use-vmac"]
-    static let garpKeys = ["count", "refresh"]
+                               "accept-mode", "virtual-addresses", "unicast-peers", "checksum", "garp", "use-vmac",
+                               "startup-delay", "track"]
+    static let garpKeys = ["count", "refresh", "interval"]
     static let groupKeys = ["name", "instances"]
 
     static func read(from root: MappingReader, ports: PortsSection.Result) -> VRRPConfig {
         guard let r = root.mapping(name, known: keys) else { return VRRPConfig() }
         let instances = readInstances(r, ports: ports)
         let groups = readGroups(r, instances: instances)
-        return VRRPConfig(instances: instances.compactMap { $0 }, groups: groups)
+        var config = VRRPConfig(instances: instances.compactMap { $0 }, groups: groups)
+        config.startupDelay = centiseconds(r, "startup-delay", in: 0...VRRPDefaults.maxDelay, rangeText: "0...1h")?.value ?? 0
+        config.trackInterval = centiseconds(r, "track-interval", in: 1...100, rangeText: "10ms...1s")?.value ?? config.trackInterval
+        config.workerStuckAfter = centiseconds(r, "worker-stuck-after", in: 5...6000, rangeText: "50ms...60s")?.value
+            ?? config.workerStuckAfter
+        return config
     }
 
     /// One entry per item (nil where it could not be read), so groups can tell "unknown" from "broken".
@@ -73,8 +79,11 @@ enum VRRPSection {
                 }
                 return mode
             }
-            var garpCount = VRRPDefaults.garpCount, garpRefresh = VRRPDefaults.garpRefresh
+            var garpCount = VRRPDefaults.garpCount, garpRefresh = VRRPDefaults.garpRefresh, garpInterval = 0
+            let startupDelay = centiseconds(m, "startup-delay", in: 0...VRRPDefaults.maxDelay, rangeText: "0...1h")?.value
+            let track = VRRPTrackSection.read(m, ports: ports, priority: priority?.value ?? VRRPDefaults.priority)
             if let g = m.mapping("garp", known: garpKeys) {
+                garpInterval = centiseconds(g, "interval", in: 0...100, rangeText: "0...1s")?.value ?? 0
                 garpCount = g.int("count", in: VRRPDefaults.garpCountRange)?.value ?? garpCount
                 if let refresh = centiseconds(g, "refresh", in: 0...VRRPDefaults.maxDelay, rangeText: "0...1h") {
                     garpRefresh = refresh.value == 0 ? nil : refresh.value
@@ -97,11 +106,15 @@ enum VRRPSection {
                 out.append(nil)
                 continue
             }
-            out.append(VRRPInstanceConfig(
+            var instance = VRRPInstanceConfig(
                 name: name.value, interface: interface.value, vrid: vrid.value, priority: priority?.value ?? VRRPDefaults.priority,
                 advertInterval: interval?.value ?? VRRPDefaults.advertInterval, preempt: preempt?.value ?? true,
                 preemptDelay: delay?.value ?? 0, acceptMode: true, virtualAddresses: addresses, unicastPeers: peers,
-                checksum: checksum ?? .rfc5798, garpCount: garpCount, garpRefresh: garpRefresh, location: m.location))
+                checksum: checksum ?? .rfc5798, garpCount: garpCount, garpRefresh: garpRefresh, location: m.location)
+            instance.garpInterval = garpInterval
+            instance.startupDelay = startupDelay
+            instance.track = track
+            out.append(instance)
         }
         return out
     }

@@ -35,6 +35,7 @@ public final class Daemon {
     private var ha: HAController?
     private var control: ControlServer?
     private var sampler: DispatchSourceTimer?
+    private var vrrpTrack: VRRPTrackSampler?
     private var reloader: ConfigReloader?
     private let started = Date()
     /// Taken before the fast path pins this thread to the control core: a reload checks CPUs against it.
@@ -136,6 +137,8 @@ public final class Daemon {
             }
             vrrp = service
             logger.info("vrrp: \(specs.instances.count) instance(s), \(specs.groups.count) group(s)")
+            vrrpTrack = VRRPTrackSampler(service: service, fastPath: fp, interval: config.vrrp.trackInterval,
+                                         stuckAfter: config.vrrp.workerStuckAfter)
             if let haConfig {
                 let controller = ha ?? HAController(config: haConfig, fastPath: fp, tap: nil, logger: logger)
                 do {
@@ -200,6 +203,8 @@ public final class Daemon {
         ha = nil
         // VRRP first: a Master sends priority 0 so its Backup takes over after only the skew
         // time, and its virtual addresses leave the mirror while netlink still follows them.
+        vrrpTrack?.stop()
+        vrrpTrack = nil
         vrrp?.stop()
         vrrp = nil
         // IKE before the fast path: the engine deletes its IKE SAs (best-effort Deletes to the

@@ -8,6 +8,9 @@ public struct VRRPGroup: Sendable {
     public let name: String
     public private(set) var members: [VRRPRouter]
     public private(set) var state: VRRPState = .initialize
+    /// Members held in Fault by `setFault` and by `setTrackFault`.
+    private var faultHeld: Set<Int> = []
+    private var faultTracked: Set<Int> = []
 
     public init(name: String, members: [VRRPRouter]) {
         precondition(!members.isEmpty)
@@ -47,8 +50,29 @@ public struct VRRPGroup: Sendable {
         apply(now: now, only: member) { $0.setPriority(p, now: now) }
     }
 
+    /// Member `member` is held out of the election (HA's split-brain hold) or released. Like
+    /// keepalived's sync groups, one member in Fault puts every member in Fault: a member left
+    /// in Backup would become Master by its own master-down timer on a segment where the other
+    /// node, whose group cannot go Master without it, stays silent.
     public mutating func setFault(_ on: Bool, member: Int, now: VRRPInstant) -> Output {
-        apply(now: now, only: member) { $0.setFault(on, now: now) }
+        mark(member, on, in: &faultHeld)
+        return applyFault(now: now)
+    }
+
+    /// The same for tracking (a port down, a stuck worker), kept apart so that neither
+    /// clears the other's Fault.
+    public mutating func setTrackFault(_ on: Bool, member: Int, now: VRRPInstant) -> Output {
+        mark(member, on, in: &faultTracked)
+        return applyFault(now: now)
+    }
+
+    private func mark(_ member: Int, _ on: Bool, in set: inout Set<Int>) {
+        if on { set.insert(member) } else { set.remove(member) }
+    }
+
+    private mutating func applyFault(now: VRRPInstant) -> Output {
+        let on = !faultHeld.isEmpty || !faultTracked.isEmpty
+        return apply(now: now) { $0.setFault(on, now: now) }
     }
 
     /// Runs `event` on the members (all, or one), then brings the others in line with

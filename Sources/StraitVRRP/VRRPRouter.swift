@@ -25,10 +25,17 @@ public struct VRRPRouterSettings: Sendable, Equatable {
     /// after `announceRefresh` (nil: none) for switches that missed the first.
     public var announceCount: Int
     public var announceRefresh: Centiseconds?
+    /// The pause between the `announceCount` announcements of one round (0: back to back).
+    public var announceInterval: Centiseconds
+    /// After start, no becoming Master for this long (keepalived's vrrp_startup_delay): a node
+    /// whose links or fast path are still coming up listens first instead of grabbing the
+    /// addresses because it has not heard the Master yet.
+    public var startupDelay: Centiseconds
 
     public init(vrid: UInt8, priority: UInt8 = 100, advertInterval: Centiseconds = Centiseconds(100), preempt: Bool = true,
                 preemptDelay: Centiseconds = Centiseconds(0), primaryAddress: IPAddress, addresses: [IPAddress],
-                announceCount: Int = 5, announceRefresh: Centiseconds? = Centiseconds(500)) {
+                announceCount: Int = 5, announceRefresh: Centiseconds? = Centiseconds(500),
+                announceInterval: Centiseconds = Centiseconds(0), startupDelay: Centiseconds = Centiseconds(0)) {
         self.vrid = vrid
         self.priority = priority
         self.advertInterval = advertInterval
@@ -38,6 +45,8 @@ public struct VRRPRouterSettings: Sendable, Equatable {
         self.addresses = addresses
         self.announceCount = announceCount
         self.announceRefresh = announceRefresh
+        self.announceInterval = announceInterval
+        self.startupDelay = startupDelay
     }
 }
 
@@ -88,8 +97,14 @@ public struct VRRPRouter: Sendable {
 
     private var adverTimer: VRRPInstant?
     private var masterDownTimer: VRRPInstant?
+    /// The second round of announcements (`announceRefresh` after becoming Master).
     private var announceTimer: VRRPInstant?
+    /// The next announcement of a paced round, and how many of the round are left.
+    private var announceNext: VRRPInstant?
+    private var announceLeft = 0
     private var preemptFrom = VRRPInstant(nanoseconds: 0)
+    /// The end of the startup delay (set once: a fault clearing does not start it again).
+    private var startupUntil: VRRPInstant?
 
     public struct Counters: Sendable, Equatable {
         public var advertisementsReceived: UInt64 = 0
@@ -111,7 +126,7 @@ public struct VRRPRouter: Sendable {
 
     /// The earliest time `tick` has something to do.
     public var nextDeadline: VRRPInstant? {
-        [adverTimer, masterDownTimer, announceTimer].compactMap { $0 }.min()
+        [adverTimer, masterDownTimer, announceTimer, announceNext].compactMap { $0 }.min()
     }
 
     private var isOwner: Bool { settings.priority == 255 }
@@ -127,8 +142,12 @@ public struct VRRPRouter: Sendable {
     public mutating func start(now: VRRPInstant) -> [VRRPAction] {
         guard state == .initialize else { return [] }
         preemptFrom = now + settings.preemptDelay
-        if isOwner { return becomeMaster(now: now, reason: .startedAsOwner) }
-        return becomeBackup(now: now, interval: settings.advertInterval, reason: .startedAsBackup)
+        if startupUntil == nil { startupUntil = now + settings.startupDelay }
+        if isOwner && notBefore(now) == now { return becomeMaster(now: now, reason: .startedAsOwner) }
+        let out = becomeBackup(now: now, interval: settings.advertInterval, reason: .startedAsBackup)
+        // The owner waits out the startup delay only, not a master-down interval as well.
+        if isOwner { masterDownTimer = notBefore(now) }
+        return out
     }
 
     public mutating func shutdown(now: VRRPInstant) -> [VRRPAction] {
@@ -150,8 +169,13 @@ public struct VRRPRouter: Sendable {
                 out.append(advertise(priority: priority))
                 adverTimer = now + settings.advertInterval
             }
+            if let t = announceNext, now >= t {
+                out.append(.announce(count: 1))
+                announceLeft -= 1
+                announceNext = announceLeft > 0 ? now + settings.announceInterval : nil
+            }
             if let t = announceTimer, now >= t {
-                out.append(.announce(count: settings.announceCount))
+                out += announceRound(now: now)
                 announceTimer = nil
             }
         case .initialize, .fault:
@@ -175,12 +199,12 @@ public struct VRRPRouter: Sendable {
         case .backup:
             if adv.priority == 0 {
                 // The Master resigned: take over after only the skew, best Backup first.
-                masterDownTimer = now + VRRPTiming.skew(priority: priority, masterAdvertInterval: masterAdvertInterval)
+                masterDownTimer = notBefore(now + VRRPTiming.skew(priority: priority, masterAdvertInterval: masterAdvertInterval))
                 return []
             }
             if !mayPreempt(now: now) || adv.priority >= priority {
                 masterAdvertInterval = interval
-                masterDownTimer = now + VRRPTiming.masterDown(priority: priority, masterAdvertInterval: interval)
+                masterDownTimer = notBefore(now + VRRPTiming.masterDown(priority: priority, masterAdvertInterval: interval))
                 masterAddress = from
             } else {
                 counters.lowerPriorityIgnored += 1   // let the master-down timer run out
@@ -266,14 +290,32 @@ public struct VRRPRouter: Sendable {
         adverTimer = now + settings.advertInterval
         announceTimer = settings.announceRefresh.map { now + $0 }
         counters.becameMaster += 1
-        return [advertise(priority: priority), .announce(count: settings.announceCount)] + move(to: .master, reason: reason)
+        return [advertise(priority: priority)] + announceRound(now: now) + move(to: .master, reason: reason)
+    }
+
+    /// One round of announcements: all at once, or the first now and the rest paced by
+    /// `announceInterval` (switches and hosts that rate-limit gratuitous ARP miss back-to-back ones).
+    private mutating func announceRound(now: VRRPInstant) -> [VRRPAction] {
+        guard settings.announceInterval.value > 0, settings.announceCount > 1 else {
+            return [.announce(count: settings.announceCount)]
+        }
+        announceLeft = settings.announceCount - 1
+        announceNext = now + settings.announceInterval
+        return [.announce(count: 1)]
+    }
+
+    /// A Backup becomes Master no earlier than the end of the startup delay.
+    private func notBefore(_ t: VRRPInstant) -> VRRPInstant {
+        guard let end = startupUntil, end > t else { return t }
+        return end
     }
 
     private mutating func becomeBackup(now: VRRPInstant, interval: Centiseconds, reason: VRRPReason) -> [VRRPAction] {
         adverTimer = nil
         announceTimer = nil
+        announceNext = nil
         masterAdvertInterval = interval
-        masterDownTimer = now + VRRPTiming.masterDown(priority: priority, masterAdvertInterval: interval)
+        masterDownTimer = notBefore(now + VRRPTiming.masterDown(priority: priority, masterAdvertInterval: interval))
         return move(to: .backup, reason: reason)
     }
 
@@ -284,6 +326,7 @@ public struct VRRPRouter: Sendable {
             adverTimer = nil
             masterDownTimer = nil
             announceTimer = nil
+            announceNext = nil
             masterAddress = nil
         }
         return old == new ? [] : [.transition(from: old, to: new, reason: reason)]

@@ -36,6 +36,7 @@ public final class VRRPCore {
         var drops: [VRRPDropReason: UInt64] = [:]
         var sendErrors: UInt64 = 0
         var transitions: UInt64 = 0
+        var verdict = VRRPTrackVerdict()
     }
 
     private var units: [Unit] = []
@@ -106,6 +107,9 @@ public final class VRRPCore {
         }
         guard ttl == 255 else { return drop(.badTTL) }
         guard let m = found else { return drop(payload.count < 8 ? .truncated : .unknownVRID) }
+        // Unicast peers are the only routers this one talks to (keepalived checks the same).
+        let peers = members[m].spec.unicastPeers
+        guard peers.isEmpty || peers.contains(source) else { return drop(.unknownPeer) }
         let adv: VRRPAdvertisement
         do {
             adv = try VRRPAdvertisement.decode(payload, source: source, destination: destination, mode: members[m].spec.checksum)
@@ -117,6 +121,30 @@ public final class VRRPCore {
         let member = members[m].index
         run(members[m].unit, router: { $0.received(adv, from: source, now: now) },
             group: { $0.received(adv, from: source, member: member, now: now) })
+    }
+
+    /// A tracking sample: instances whose verdict changed enter or leave Fault and advertise
+    /// their new priority (a group moves as a whole: one member in Fault puts every member in
+    /// Fault). Returns what changed, for the log.
+    @discardableResult
+    public func track(_ health: VRRPHealth, now: VRRPInstant) -> [String] {
+        var changes: [String] = []
+        for i in members.indices where !members[i].spec.track.isEmpty {
+            let verdict = members[i].spec.track.evaluate(health)
+            let old = members[i].verdict
+            guard verdict != old else { continue }
+            members[i].verdict = verdict
+            let unit = members[i].unit, member = members[i].index
+            changes.append("\(members[i].spec.name): tracking: " + (verdict.reasons.isEmpty ? "all clear" : verdict.reasons.joined(separator: ", "))
+                           + (verdict.fault ? " (fault)" : verdict.weight != 0 ? " (priority \(verdict.priority(configured: members[i].spec.priority)))" : ""))
+            let p = verdict.priority(configured: members[i].spec.priority)
+            // Priority first: a router leaving Fault starts with the priority it should have.
+            run(unit, router: { $0.setPriority(p, now: now) }, group: { $0.setPriority(p, member: member, now: now) })
+            if verdict.fault != old.fault {
+                run(unit, router: { $0.setFault(verdict.fault, now: now) }, group: { $0.setTrackFault(verdict.fault, member: member, now: now) })
+            }
+        }
+        return changes
     }
 
     /// Runs an event on unit `u` and carries out what it answers.
@@ -174,7 +202,7 @@ public final class VRRPCore {
                 masterAdvertInterval: router.masterAdvertInterval,
                 masterAddress: router.state == .master ? m.primary : router.masterAddress, primaryAddress: m.primary,
                 addresses: m.spec.addresses, counters: router.counters, drops: m.drops, sendErrors: m.sendErrors,
-                transitions: m.transitions))
+                transitions: m.transitions, tracking: m.verdict.reasons))
         }
         for (u, unit) in units.enumerated() {
             if case .group(let g) = unit {

@@ -28,6 +28,9 @@ public final class VRRPService: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private var wake: [Int32] = [-1, -1]
     private var handlers: [@Sendable (VRRPTransitionEvent) -> Void] = []
+    /// The latest tracking sample, applied on the service's thread (so transitions, and the
+    /// handlers HA hangs on them, stay on that one thread).
+    private var pendingHealth: VRRPHealth?
 
     public init(instances: [VRRPInstanceSpec], groups: [VRRPGroupSpec], logger: Logger) {
         self.instances = instances
@@ -90,6 +93,20 @@ public final class VRRPService: @unchecked Sendable {
 
     public func status() -> VRRPStatus { lock.withLock { core?.snapshot() ?? VRRPStatus() } }
 
+    /// The ports the instances track, and whether any tracks the fast path's workers: what a
+    /// sampler must watch (nothing when both are empty).
+    public var trackedPorts: Set<String> { Set(instances.flatMap { $0.track.ports.map(\.name) }) }
+    public var tracksFastPath: Bool { instances.contains { $0.track.fastPath != nil } }
+
+    /// A tracking sample (from the daemon's sampler): handed to the service's thread, which
+    /// applies it at once. Only the latest sample counts.
+    public func track(_ health: VRRPHealth) {
+        guard thread != nil else { return }
+        lock.withLock { pendingHealth = health }
+        var one: UInt8 = 1
+        _ = write(wake[1], &one, 1)
+    }
+
     private func transitioned(_ event: VRRPTransitionEvent) {
         let name: String
         switch event.subject {
@@ -114,6 +131,15 @@ public final class VRRPService: @unchecked Sendable {
             }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { logger.error("vrrp: poll: \(String(cString: strerror(errno)))"); break }
+            if fds[fds.count - 1].revents & Int16(POLLIN) != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                _ = read(wake[0], &sink, sink.count)
+            }
+            let changes = lock.withLock { () -> [String] in
+                defer { pendingHealth = nil }
+                return pendingHealth.map { core.track($0, now: Self.now()) } ?? []
+            }
+            for c in changes { logger.notice("vrrp \(c)") }
             for (i, s) in io.sockets.enumerated() where fds[i].revents & Int16(POLLIN) != 0 {
                 // Drain what is there, a bounded number per wakeup so timers stay on time.
                 for _ in 0..<64 {

@@ -19,6 +19,10 @@ public struct VRRPInstanceSpec: Sendable {
     /// The advertisements' source: the port's IPv4 address, or (nil for IPv6) the mirror's
     /// link-local address, which the service looks up.
     public var primaryAddress: IPAddress?
+    public var announceInterval: Centiseconds = Centiseconds(0)
+    public var startupDelay: Centiseconds = Centiseconds(0)
+    /// Ports and fast-path health that lower the priority or force Fault.
+    public var track = VRRPTrackSettings()
 
     public var isIPv4: Bool { addresses.first?.address.isIPv4 ?? true }
 
@@ -35,7 +39,8 @@ public struct VRRPInstanceSpec: Sendable {
     func settings(primary: IPAddress) -> VRRPRouterSettings {
         VRRPRouterSettings(vrid: vrid, priority: priority, advertInterval: advertInterval, preempt: preempt,
                            preemptDelay: preemptDelay, primaryAddress: primary, addresses: addresses.map(\.address),
-                           announceCount: announceCount, announceRefresh: announceRefresh)
+                           announceCount: announceCount, announceRefresh: announceRefresh,
+                           announceInterval: announceInterval, startupDelay: startupDelay)
     }
 }
 
@@ -65,6 +70,8 @@ public enum VRRPDropReason: String, Sendable, CaseIterable {
     case unknownVRID = "unknown-vrid"
     /// An IPv4 packet whose header does not parse.
     case badIPHeader = "bad-ip-header"
+    /// With unicast peers configured: a source that is not one of them.
+    case unknownPeer = "unknown-peer"
 
     init(_ code: VRRPAdvertisement.DecodeError.Code) {
         switch code {
@@ -100,6 +107,8 @@ public struct VRRPStatus: Sendable, Equatable {
         public var drops: [VRRPDropReason: UInt64]
         public var sendErrors: UInt64
         public var transitions: UInt64
+        /// The tracked conditions that hold now ("port wan01 down"); empty when all is well.
+        public var tracking: [String] = []
     }
     public struct Group: Sendable, Equatable {
         public var name: String

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# VRRP tracking lab: a pulled WAN link moves the whole group (WAN and LAN virtual addresses)
+# from straitd to keepalived, and back (preempt) when the link returns.
+#
+#   straitd (${LAB}gw)  gw-wan [wan01 192.0.2.1]  -- s-gw  bridge br0 (WAN) in ${LAB}s
+#                       gw-lan [lan01 10.1.0.1]   -- s-gl  bridge br1 (LAN)
+#   keepalived (${LAB}k) k0 192.0.2.2 (br0), k1 10.1.0.2 (br1), vrrp_sync_group of both
+#   group vpnc: wan (VRID 10, 192.0.2.100/24), lan (VRID 20, 10.1.0.100/24), 100 ms adverts;
+#   straitd 200 with `track: { ports: [wan01] }` on wan, keepalived 100.
+#
+#  a. straitd holds both addresses, keepalived is Backup on both.
+#  b. `ip link set s-gw down` (the bridge side: gw-wan loses its carrier): straitd's wan goes
+#     Fault, its lan follows (the whole group in Fault), keepalived holds BOTH addresses within
+#     master-down (361 ms) + the 100 ms sample + margin; show vrrp says why. Without tracking
+#     the LAN address would stay on straitd while the WAN one moves (TRACK=0 shows that).
+#  c. The link returns: straitd preempts both back.
+#
+# Run as root: bash Tests/lab/test-vrrp-track.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
+source "$(dirname "$0")/lib.sh"
+set +e
+[ "$(id -u)" -eq 0 ] || { echo "test-vrrp-track.sh must run as root"; rm -rf "$WORK"; exit 2; }
+command -v keepalived >/dev/null || { echo "keepalived is missing: run scripts/install-deps.sh"; rm -rf "$WORK"; exit 2; }
+[ -x "$BIN/straitd" ] && [ -x "$BIN/straitctl" ] || { echo "no straitd/straitctl in $BIN: build them first"; rm -rf "$WORK"; exit 1; }
+T0=$SECONDS
+SOCK=$WORK/gw.sock
+GW_PID=
+KA_PID=
+KA_CHILD=
+
+track_cleanup() {
+	local rc=$? ns pid
+	if [ -n "$KA_PID" ]; then
+		kill -TERM "$KA_PID" 2>/dev/null
+		for _ in $(seq 30); do kill -0 "$KA_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$KA_PID" 2>/dev/null
+		[ -n "$KA_CHILD" ] && kill -KILL "$KA_CHILD" 2>/dev/null
+	fi
+	[ -n "$GW_PID" ] && kill -KILL "$GW_PID" 2>/dev/null
+	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		echo "--- last lines of straitd's log"; tail -n 30 "$WORK/straitd.log" 2>/dev/null
+		echo "--- last lines of keepalived's log"; tail -n 20 "$WORK/ka.log" 2>/dev/null
+	fi
+	if [ -n "${KEEP:-}" ]; then echo "work folder kept: $WORK"; WORK=/nonexistent-keep; fi
+	lab_cleanup
+	for ns in k s; do
+		for pid in $(ip netns pids "$LAB$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		ip netns del "$LAB$ns" 2>/dev/null
+	done
+}
+trap track_cleanup EXIT
+trap "exit 143" TERM INT HUP
+
+nk() { ip netns exec "${LAB}k" "$@"; }
+ns_() { ip netns exec "${LAB}s" "$@"; }
+
+for ns in gw k s; do ip netns add "$LAB$ns" || exit 1; ip netns exec "$LAB$ns" ip link set lo up; done
+for br in br0 br1; do ns_ ip link add "$br" type bridge; ns_ ip link set "$br" up; done
+for pair in "gw gw-wan s-gw br0" "gw gw-lan s-gl br1" "k k0 s-k0 br0" "k k1 s-k1 br1"; do
+	set -- $pair
+	ip link add "$2" netns "$LAB$1" type veth peer name "$3" netns "${LAB}s"
+	ns_ ip link set "$3" master "$4" up
+	ip netns exec "$LAB$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$LAB$1" ip link set "$2" up
+done
+ngw sysctl -qw net.ipv6.conf.gw-wan.disable_ipv6=1
+ngw sysctl -qw net.ipv6.conf.gw-lan.disable_ipv6=1
+nk ip addr add 192.0.2.2/24 dev k0
+nk ip addr add 10.1.0.2/24 dev k1
+
+TRACK_LINE="track: { ports: [wan01] }"
+[ "${TRACK:-1}" = 0 ] && TRACK_LINE="track: { ports: [] }"   # TRACK=0: nothing tracked, to see the checks fail
+cat >"$WORK/gw.yaml" <<CONF
+fast-path: { instance: vrrpt$$, core-mask: "1", control-core: 0, nb-mbuf: 8192, hugepages: false, memory-mb: 512, poll-mode: adaptive }
+control: { socket: $SOCK, log-level: info }
+ports:
+  - { name: wan01, device: "net_af_packet0,iface=gw-wan", addresses: [192.0.2.1/24] }
+  - { name: lan01, device: "net_af_packet1,iface=gw-lan", addresses: [10.1.0.1/24] }
+vrrp:
+  track-interval: 100ms
+  instances:
+    - { name: wan, interface: wan01, vrid: 10, priority: 200, advert-interval: 100ms, virtual-addresses: [192.0.2.100/24],
+        $TRACK_LINE }
+    - { name: lan, interface: lan01, vrid: 20, priority: 200, advert-interval: 100ms, virtual-addresses: [10.1.0.100/24] }
+  groups:
+    - { name: vpnc, instances: [wan, lan] }
+CONF
+cat >"$WORK/ka.conf" <<CONF
+global_defs {
+  router_id K
+  vrrp_version 3
+  script_user root
+  enable_script_security
+}
+vrrp_sync_group G {
+  group {
+    WAN
+    LAN
+  }
+}
+vrrp_instance WAN {
+  state BACKUP
+  interface k0
+  virtual_router_id 10
+  priority 100
+  advert_int 0.1
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+}
+vrrp_instance LAN {
+  state BACKUP
+  interface k1
+  virtual_router_id 20
+  priority 100
+  advert_int 0.1
+  virtual_ipaddress {
+    10.1.0.100/24
+  }
+}
+CONF
+
+# An instance's field from `show vrrp --json` (by name; dotted keys).
+vrrp_field() {
+	ctl --json show vrrp 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+v = [i for i in json.load(sys.stdin)["instances"] if i["name"] == sys.argv[1]][0]
+for k in sys.argv[2].split("."):
+    v = v.get(k, "") if isinstance(v, dict) else ""
+print(" ".join(v) if isinstance(v, list) else v)' "$1" "$2"
+}
+wait_for() {
+	local limit=$1 start now; shift
+	start=$(date +%s%3N)
+	while :; do
+		"$@" && { now=$(date +%s%3N); echo $((now - start)); return 0; }
+		now=$(date +%s%3N)
+		[ $((now - start)) -ge $((limit * 1000)) ] && return 1
+		sleep 0.02
+	done
+}
+ka_has() { nk ip -4 addr show | grep -q "$1/"; }
+gw_has() { ngw ip -4 addr show | grep -q "$1/"; }
+ka_has_both() { ka_has 192.0.2.100 && ka_has 10.1.0.100; }
+gw_has_both() { gw_has 192.0.2.100 && gw_has 10.1.0.100 && ! ka_has 192.0.2.100 && ! ka_has 10.1.0.100; }
+
+ip netns exec "${LAB}k" keepalived -n -l -D --vrrp -f "$WORK/ka.conf" -p "$WORK/ka.pid" -r "$WORK/ka.vrrp.pid" >"$WORK/ka.log" 2>&1 &
+KA_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/ka.vrrp.pid" ] && break; sleep 0.1; done
+KA_CHILD=$(cat "$WORK/ka.vrrp.pid" 2>/dev/null)
+ip netns exec "${LAB}gw" "$BIN/straitd" --config "$WORK/gw.yaml" >"$WORK/straitd.log" 2>&1 &
+GW_PID=$!
+for _ in $(seq 150); do ctl show version >/dev/null 2>&1 && break; kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.2; done
+ctl show version >/dev/null 2>&1 || { fail "straitd starts with vrrp tracking"; lab_summary; exit 1; }
+
+log "a: straitd 200 (wan tracks wan01), keepalived 100"
+wait_for 8 gw_has_both >/dev/null
+check "a: straitd holds both virtual addresses" gw_has_both
+check "a: straitd's group is master" test "$(vrrp_field wan state)/$(vrrp_field lan state)" = master/master
+check "a: keepalived holds neither" bash -c "! nk ip -4 addr show | grep -qE '192.0.2.100/|10.1.0.100/'"
+
+log "b: the WAN link is pulled (s-gw down)"
+ns_ ip link set s-gw down
+took=$(wait_for 4 ka_has_both)
+# master-down at 100 ms for priority 100 is 361 ms; + one 100 ms sample; + polling margin.
+check "b: keepalived holds both addresses (${took:-never} ms, bound 800)" test -n "$took" -a "${took:-9999}" -le 800
+check "b: straitd's wan is in fault ($(vrrp_field wan state))" test "$(vrrp_field wan state)" = fault
+check "b: straitd's lan followed into fault ($(vrrp_field lan state))" test "$(vrrp_field lan state)" = fault
+check "b: the LAN address left straitd's lan01" bash -c "! ngw ip -4 addr show dev lan01 | grep -q 10.1.0.100/"
+check "b: show vrrp says why ($(vrrp_field wan tracking))" test "$(vrrp_field wan tracking)" = "port wan01 down"
+check "b: straitd logged the tracking change" grep -q "vrrp wan: tracking: port wan01 down (fault)" "$WORK/straitd.log"
+sleep 1
+check "b: it stays that way while the link is down" bash -c "$(declare -f ka_has ka_has_both nk); ka_has_both"
+
+log "c: the link returns"
+ns_ ip link set s-gw up
+took=$(wait_for 6 gw_has_both)
+check "c: straitd takes both addresses back (${took:-never} ms)" test -n "$took"
+check "c: straitd's group is master again" test "$(vrrp_field wan state)/$(vrrp_field lan state)" = master/master
+check "c: tracking is clear" test -z "$(vrrp_field wan tracking)"
+
+log "done in $((SECONDS - T0)) s"
+lab_summary
