@@ -91,6 +91,8 @@ public struct ControlErrorCode: RawRepresentable, Hashable, Codable, Sendable, C
     public static let notFound = ControlErrorCode("not-found")
     /// The feature is not configured (`show ike sa` without an `ike` section).
     public static let notConfigured = ControlErrorCode("not-configured")
+    /// `ha failover` on a node that is not the active one (or whose peer is not connected).
+    public static let notActive = ControlErrorCode("not-active")
     /// `reload`: the config file has errors, or changes what needs a restart; nothing changed.
     public static let invalidConfig = ControlErrorCode("invalid-config")
 

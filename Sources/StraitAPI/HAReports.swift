@@ -32,17 +32,24 @@ public struct HAStatusReport: Codable, Sendable, Equatable {
     /// How long this node's last takeover took (activating the CHILD SAs, importing the IKE
     /// SAs), in milliseconds; nil: it never took over.
     public var lastTakeoverMs: Double?
+    /// `ha failover` resigned this node's group: it does not preempt until `ha resume`.
+    public var resigned: Bool?
+    /// The peer reports active while this node is active too (split brain, now).
+    public var splitBrain: Bool?
+    /// This node yielded a split brain: its group stays out of the election while the peer is active.
+    public var splitBrainHold: Bool?
 
     public init(configured: Bool = false, nodeID: Int = 0, role: String = "none", vrrpGroup: String = "", link: String = "",
                 peerConnected: Bool = false, peerNodeID: Int? = nil, lastReceivedMs: Int? = nil, lastSentMs: Int? = nil,
                 ikeSAs: Int = 0, childSAs: Int = 0, seqStates: Int = 0, inactiveSAs: Int = 0, takenOverSAs: Int = 0,
                 needsResync: Bool = false, counters: [String: UInt64] = [:], roleChangedMs: Int? = nil,
-                lastTakeoverMs: Double? = nil) {
+                lastTakeoverMs: Double? = nil, resigned: Bool? = nil, splitBrain: Bool? = nil, splitBrainHold: Bool? = nil) {
         self.configured = configured; self.nodeID = nodeID; self.role = role; self.vrrpGroup = vrrpGroup; self.link = link
         self.peerConnected = peerConnected; self.peerNodeID = peerNodeID; self.lastReceivedMs = lastReceivedMs
         self.lastSentMs = lastSentMs; self.ikeSAs = ikeSAs; self.childSAs = childSAs; self.seqStates = seqStates
         self.inactiveSAs = inactiveSAs; self.takenOverSAs = takenOverSAs; self.needsResync = needsResync; self.counters = counters
         self.roleChangedMs = roleChangedMs; self.lastTakeoverMs = lastTakeoverMs
+        self.resigned = resigned; self.splitBrain = splitBrain; self.splitBrainHold = splitBrainHold
     }
 }
 
@@ -67,6 +74,9 @@ extension ReportText {
                      ("taken over", "\(r.takenOverSAs)")]
         }
         rows.append(("needs resync", r.needsResync ? "yes" : "no"))
+        if r.resigned == true { rows.append(("resigned", "yes (ha failover; ha resume ends it)")) }
+        if r.splitBrain == true { rows.append(("SPLIT BRAIN", "the peer is active too")) }
+        if r.splitBrainHold == true { rows.append(("split-brain hold", "yielded: out of the vrrp election while the peer is active")) }
         if let ms = r.roleChangedMs { rows.append(("role since", "\(ms)ms ago")) }
         if let ms = r.lastTakeoverMs { rows.append(("last takeover took", "\((ms * 10).rounded() / 10)ms")) }
         rows += r.counters.sorted { $0.key < $1.key }.map { ($0.key, String($0.value)) }

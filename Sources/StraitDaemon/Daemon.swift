@@ -180,6 +180,14 @@ public final class Daemon {
         server.register(ControlCommands.ikeTerminate) { try ikeCommands.terminate($0) }
         server.register(ControlCommands.reload) { _ in try reloader.control() }
         server.register(ControlCommands.haStatus) { [ha] _ in ha?.report() ?? HAStatusReport() }
+        server.register(ControlCommands.haFailover) { [ha] _ in
+            guard let ha else { throw ControlError(.notConfigured, "no ha section in the config") }
+            return try ha.failover()
+        }
+        server.register(ControlCommands.haResume) { [ha] _ in
+            guard let ha else { throw ControlError(.notConfigured, "no ha section in the config") }
+            return try ha.resume()
+        }
         server.register(ControlCommands.showVRRP) { [vrrp] _ in vrrp.map { VRRPSetup.report($0.status()) } ?? VRRPReport() }
         do {
             try server.start()

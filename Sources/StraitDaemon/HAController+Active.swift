@@ -57,6 +57,11 @@ extension HAController {
     /// Reads the outbound sequence number and the inbound replay state of every exported
     /// CHILD SA; the scheduler decides which go out now.
     func sampleSequences() {
+        if let m = exporter.seqSamples(currentSamples(), now: HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)) { send(m) }
+    }
+
+    /// The fast path's sequence state of every exported CHILD SA active here.
+    func currentSamples() -> [HASeqState] {
         let handles = tap?.handles() ?? [:]
         let installed = standbySAs.filter(\.value.active).mapValues { ($0.inbound, $0.outbound) }
             .merging(imported.mapValues { ($0.inbound, $0.outbound) }) { a, _ in a }
@@ -67,6 +72,6 @@ extension HAController {
             guard let seq = try? fastPath.outboundSeq(outbound), let replay = try? fastPath.replayState(inbound) else { continue }
             samples.append(HASeqState(child: key, outboundSeq: seq, inboundTop: replay.top, window: replay.window, bitmap: replay.bitmap))
         }
-        if let m = exporter.seqSamples(samples, now: HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)) { send(m) }
+        return samples
     }
 }

@@ -7,6 +7,7 @@ extension HAController {
     func report() -> HAStatusReport {
         let needsTransport = (try? transport?.takeNeedsBulkResync().wait()) ?? false
         let stats = try? transport?.stats.wait()
+        let resigned = vrrp?.isResigned(group: config.listenVRRPGroup) ?? false
         return queue.sync {
             // takeNeedsBulkResync clears the mark: put it back for the tick that acts on it.
             if needsTransport { pendingResync = true }
@@ -19,6 +20,8 @@ extension HAController {
                 "ike-sas-imported": counters.ikeSAsImported, "import-errors": counters.importErrors,
                 "store-applied": store.counters.applied, "store-stale": store.counters.stale,
                 "store-orphans": store.counters.orphans, "bulk-resyncs-received": store.counters.bulkResyncs,
+                "demotions": counters.demotions, "split-brains": splitBrain.episodes, "split-brain-yields": splitBrain.yields,
+                "split-brain-seq-moves": counters.splitBrainSeqMoves,
             ]
             if let stats {
                 counters["link-connects"] = stats.connects
@@ -38,7 +41,8 @@ extension HAController {
                 childSAs: active ? exporter.childSAs.count : store.childSAs.count, seqStates: store.seq.count,
                 inactiveSAs: standbySAs.values.filter { !$0.active }.count, takenOverSAs: standbySAs.values.filter(\.active).count + imported.count,
                 needsResync: pendingResync || store.inBulk || (!active && connected && store.completedBulk == nil),
-                counters: counters, roleChangedMs: ms(roleChangedAt), lastTakeoverMs: lastTakeoverDuration.map { $0 * 1000 })
+                counters: counters, roleChangedMs: ms(roleChangedAt), lastTakeoverMs: lastTakeoverDuration.map { $0 * 1000 },
+                resigned: resigned, splitBrain: splitBrain.isSplit, splitBrainHold: splitBrainHold)
         }
     }
 }

@@ -34,6 +34,10 @@ final class HAController: @unchecked Sendable {
         var rekeyNeeded: UInt64 = 0
         var ikeSAsImported: UInt64 = 0
         var importErrors: UInt64 = 0
+        /// Active -> standby without a restart (the group left Master).
+        var demotions: UInt64 = 0
+        /// Outbound sequence numbers moved past the peer's after a split brain.
+        var splitBrainSeqMoves: UInt64 = 0
     }
 
     /// A CHILD SA the standby holds inactive (or, after a takeover, active without IKE).
@@ -50,6 +54,7 @@ final class HAController: @unchecked Sendable {
     let fastPath: FastPath
     let tap: HADataPlaneTap?
     weak var ike: IKEService?
+    weak var vrrp: VRRPService?
     let logger: Logger
     let queue = DispatchQueue(label: "strait.ha")
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -78,6 +83,15 @@ final class HAController: @unchecked Sendable {
     var pendingResync = false
     var counters = Counters()
     var nextCookie: UInt64 = 1 << 62
+    /// Split brain (HAController+Demote): what the peer's heartbeats say, and whether this node
+    /// yielded and holds its group out of the election.
+    var splitBrain = HASplitBrain(bound: .seconds(3))
+    var peerRole: HANodeRole = .unknown
+    var peerPriority: UInt8 = 0
+    var peerHeartbeatAt: Date?
+    var splitBrainHold = false
+    /// A demoted node's last sequence samples, sent before it asks for a dump.
+    var finalSamples: [HASeqState] = []
 
     init(config: HAConfig, fastPath: FastPath, tap: HADataPlaneTap?, logger: Logger) {
         self.config = config
@@ -104,7 +118,7 @@ final class HAController: @unchecked Sendable {
         }
         t.onDisconnected = { [weak self] in
             guard let self else { return }
-            self.queue.async { self.connected = false }
+            self.queue.async { self.connected = false; self.peerRole = .unknown }
         }
         t.onMessage = { [weak self] message in
             guard let self else { return }
@@ -112,6 +126,10 @@ final class HAController: @unchecked Sendable {
         }
         transport = t
         _ = try t.start().wait()
+        self.vrrp = vrrp
+        if let i = vrrp.status().instances.first(where: { $0.group == config.listenVRRPGroup }) {
+            splitBrain.bound = Self.splitBrainBound(advertInterval: .milliseconds(Int(i.advertInterval.value) * 10), priority: i.priority)
+        }
         vrrp.subscribe { [weak self] event in
             guard let self, event.subject == .group(self.config.listenVRRPGroup) else { return }
             self.queue.async { self.groupChanged(to: event.to) }
@@ -160,6 +178,7 @@ final class HAController: @unchecked Sendable {
         logger.info("ha: sync link up to node \(peer) (\(role == .active ? "active: sending a full dump" : "standby: asking for a full dump"))")
         switch role {
         case .active: sendBulkDump()
+        case .standby where !finalSamples.isEmpty: askForDumpAfterDemotion()
         case .standby, .unknown: send(.bulkResyncRequest(reason: store.completedBulk == nil ? .startup : .reconnect))
         }
     }
@@ -169,9 +188,15 @@ final class HAController: @unchecked Sendable {
         switch (role, message) {
         case (.active, .bulkResyncRequest(let reason)):
             logger.info("ha: the standby asks for a full dump (\(reason))")
+            // A peer that was active too (split brain) just demoted: move past its numbers first.
+            if splitBrain.peerAskedForDump(localActive: true) == .won { wonSplitBrain(why: "the peer demoted and asks for a dump") }
             sendBulkDump()
+        case (_, .heartbeat(let h)):
+            peerHeartbeat(h)
+        case (.active, .seqState(let samples)):
+            splitBrain.peerSamples(samples, localActive: true)   // only an active sends them: split brain
         case (.active, _):
-            break   // heartbeats; a second active is VRRP's problem, not the link's
+            break   // the other active's dump (split brain): nothing to install while active
         default:
             standbyApply(message)
         }
@@ -191,16 +216,13 @@ final class HAController: @unchecked Sendable {
             role = .standby
             logger.info("ha: vrrp group \(config.listenVRRPGroup) is \(state.rawValue): standby")
         case (.active, _):
-            // The SAs are live here; turning them back into inactive copies needs the peer's
-            // newer state, which a restart gets (bulk resync) cleanly.
-            let text = "ha: vrrp group \(config.listenVRRPGroup) left master: this node stays active for HA sync "
-                + "until straitd restarts (then it rejoins as standby with a full resync)"
-            logger.warning("\(text)")
+            demote(reason: "left master (\(state.rawValue))")
         }
     }
 
     private func tick() {
         if role == .active { sampleSequences() }
+        splitBrainTick()
         // One heartbeat a second (the timer runs faster for the samples).
         guard connected, Date().timeIntervalSince(lastHeartbeat) >= 1 else { return }
         lastHeartbeat = Date()
@@ -209,9 +231,12 @@ final class HAController: @unchecked Sendable {
         pendingResync = false
         if needs, role == .active { sendBulkDump() }
         if needs, role == .standby { send(.bulkResyncRequest(reason: .overflow)) }
+        // The group's priority goes along: the split-brain tie-break.
+        let priority = vrrp?.status().instances.filter { $0.group == config.listenVRRPGroup }.map(\.priority).min() ?? 0
         send(role == .active
-             ? exporter.heartbeat(nodeID: UInt32(config.nodeID), sequence: heartbeatSequence)
+             ? exporter.heartbeat(nodeID: UInt32(config.nodeID), sequence: heartbeatSequence, vrrpPriority: priority)
              : .heartbeat(HAHeartbeat(nodeID: UInt32(config.nodeID), role: role, sequence: heartbeatSequence,
-                                      ikeSAs: UInt32(clamping: store.ikeSAs.count), childSAs: UInt32(clamping: store.childSAs.count))))
+                                      ikeSAs: UInt32(clamping: store.ikeSAs.count), childSAs: UInt32(clamping: store.childSAs.count),
+                                      vrrpPriority: priority)))
     }
 }

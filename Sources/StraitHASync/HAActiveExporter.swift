@@ -105,8 +105,16 @@ public struct HAActiveExporter: Sendable {
         return out
     }
 
-    public func heartbeat(nodeID: UInt32, sequence: UInt64, needsResync: Bool = false) -> HASyncMessage {
+    public func heartbeat(nodeID: UInt32, sequence: UInt64, needsResync: Bool = false, vrrpPriority: UInt8 = 0) -> HASyncMessage {
         .heartbeat(HAHeartbeat(nodeID: nodeID, role: .active, sequence: sequence, ikeSAs: UInt32(clamping: ikeSAs.count),
-                               childSAs: UInt32(clamping: childSAs.count), needsResync: needsResync))
+                               childSAs: UInt32(clamping: childSAs.count), needsResync: needsResync, vrrpPriority: vrrpPriority))
+    }
+
+    /// Every sample now, whatever the schedule says (a graceful failover's last word: the
+    /// standby's takeover then shifts from where this node really stopped). Chunked like a dump.
+    public mutating func seqFlush(_ samples: [HASeqState]) -> [HASyncMessage] {
+        let known = samples.filter { childSAs[$0.child] != nil }.sorted { $0.child.inboundSPI < $1.child.inboundSPI }
+        for s in known { lastSeq[s.child] = s }
+        return stride(from: 0, to: known.count, by: 128).map { .seqState(Array(known[$0..<min($0 + 128, known.count)])) }
     }
 }

@@ -44,6 +44,7 @@ public enum HASyncCodec {
             w.blob(t)
         case .heartbeat(let h):
             w.u32(h.nodeID); w.u8(h.role.rawValue); w.u64(h.sequence); w.u32(h.ikeSAs); w.u32(h.childSAs); w.bool(h.needsResync)
+            w.u8(h.vrrpPriority)
         case .ikeSAUpsert(let s):
             encodeIKE(s, &w)
         case .ikeSADelete(let id, let version):
@@ -76,7 +77,8 @@ public enum HASyncCodec {
             return .handshakeConfirm(transcript: try r.blob(max: 64))
         case .heartbeat:
             return .heartbeat(HAHeartbeat(nodeID: try r.u32(), role: try role(r.u8()), sequence: try r.u64(), ikeSAs: try r.u32(),
-                                          childSAs: try r.u32(), needsResync: try r.bool()))
+                                          childSAs: try r.u32(), needsResync: try r.bool(),
+                                          vrrpPriority: r.remaining > 0 ? try r.u8() : 0))
         case .ikeSAUpsert:
             return .ikeSAUpsert(try decodeIKE(&r))
         case .ikeSADelete:

@@ -64,7 +64,12 @@ public struct HAHeartbeat: Equatable, Sendable {
     public var childSAs: UInt32
     /// The sender lost messages (queue overflow) and wants / will send a bulk resync.
     public var needsResync: Bool
-    public init(nodeID: UInt32, role: HANodeRole, sequence: UInt64, ikeSAs: UInt32, childSAs: UInt32, needsResync: Bool = false) {
+    /// The sender's VRRP group priority (split-brain tie-break); 0: not reported (an older
+    /// node leaves the byte out).
+    public var vrrpPriority: UInt8
+    public init(nodeID: UInt32, role: HANodeRole, sequence: UInt64, ikeSAs: UInt32, childSAs: UInt32, needsResync: Bool = false,
+                vrrpPriority: UInt8 = 0) {
+        self.vrrpPriority = vrrpPriority
         self.nodeID = nodeID
         self.role = role
         self.sequence = sequence

@@ -264,8 +264,12 @@ public struct VRRPRouter: Sendable {
         return [advertise(priority: 0)] + becomeBackup(now: now, interval: settings.advertInterval, reason: .resigned)
     }
 
-    /// Ends a `resign`: preempting is allowed again.
-    public mutating func reclaim() { resigned = false }
+    /// Ends a `resign`: preempting is allowed again (a group's resign also held its members
+    /// back as "forced by the group": that ends too, or the group would never preempt).
+    public mutating func reclaim() {
+        resigned = false
+        groupHeld = false
+    }
 
     /// The group moved to Master: follow it.
     public mutating func forceMaster(now: VRRPInstant) -> [VRRPAction] {

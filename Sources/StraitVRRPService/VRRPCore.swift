@@ -218,3 +218,49 @@ extension VRRPCore {
     /// An IPv4 packet whose header did not parse (no instance to blame).
     public func countMalformedIP() { drops[.badIPHeader, default: 0] += 1 }
 }
+
+extension VRRPCore {
+    private func groupUnit(_ name: String) -> Int? {
+        units.firstIndex { if case .group(let g) = $0 { return g.name == name } else { return false } }
+    }
+
+    /// Graceful failover (`ha failover`): the group's Masters send priority 0 (the best Backup
+    /// takes over after its skew) and stay Backup without preempting until `reclaim`. False: no
+    /// such group, or it is not Master here.
+    public func resign(group name: String, now: VRRPInstant) -> Bool {
+        guard let u = groupUnit(name), case .group(let g) = units[u], g.state == .master else { return false }
+        run(u, router: { $0.resign(now: now) }, group: { $0.resign(now: now) })
+        return true
+    }
+
+    /// Ends a `resign`: the group may preempt again. False: no such group.
+    public func reclaim(group name: String) -> Bool {
+        guard let u = groupUnit(name), case .group(var g) = units[u] else { return false }
+        g.reclaim()
+        units[u] = .group(g)
+        return true
+    }
+
+    /// Whether the group is resigned (nil: no such group).
+    public func isResigned(group name: String) -> Bool? {
+        guard let u = groupUnit(name), case .group(let g) = units[u] else { return nil }
+        return g.members.contains { $0.resigned }
+    }
+
+    /// HA split brain: keeps the group out of the election (every member in Fault: a Master
+    /// sends priority 0 and gives the addresses up) while `on`, so a node that yielded does not
+    /// come back by its own master-down timer while VRRP cannot hear the other node. False: no
+    /// such group.
+    public func hold(group name: String, _ on: Bool, now: VRRPInstant) -> Bool {
+        guard let u = groupUnit(name), case .group(let g) = units[u] else { return false }
+        for i in g.members.indices { run(u, router: { _ in [] }, group: { $0.setFault(on, member: i, now: now) }) }
+        return true
+    }
+
+    /// A Master group's gratuitous ARPs / unsolicited NAs again: after a split brain the other
+    /// node announced the same addresses last, and a Master that never left Master sends none.
+    public func announce(group name: String) {
+        guard let u = groupUnit(name), case .group(let g) = units[u], g.state == .master else { return }
+        for m in unitMembers[u] { io.announce(instance: members[m].spec, count: members[m].spec.announceCount) }
+    }
+}

@@ -93,6 +93,16 @@ public final class VRRPService: @unchecked Sendable {
 
     public func status() -> VRRPStatus { lock.withLock { core?.snapshot() ?? VRRPStatus() } }
 
+    /// Graceful failover of group `name` (see `VRRPCore.resign`); false: not Master here.
+    public func resign(group name: String) -> Bool { lock.withLock { core?.resign(group: name, now: Self.now()) ?? false } }
+    /// Ends a `resign`; false: no such group.
+    public func reclaim(group name: String) -> Bool { lock.withLock { core?.reclaim(group: name) ?? false } }
+    public func isResigned(group name: String) -> Bool { lock.withLock { core?.isResigned(group: name) ?? false } }
+    /// HA split brain: the group stays out of the election (Fault) while `on`.
+    public func hold(group name: String, _ on: Bool) -> Bool { lock.withLock { core?.hold(group: name, on, now: Self.now()) ?? false } }
+    /// The group's gratuitous ARPs / unsolicited NAs again (Master only).
+    public func announce(group name: String) { lock.withLock { core?.announce(group: name) } }
+
     /// The ports the instances track, and whether any tracks the fast path's workers: what a
     /// sampler must watch (nothing when both are empty).
     public var trackedPorts: Set<String> { Set(instances.flatMap { $0.track.ports.map(\.name) }) }

@@ -223,12 +223,32 @@ struct Reload: ParsableCommand {
 
 struct HA: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ha", abstract: "High availability: this node's role and the state sync.", subcommands: [Status.self, FailoverTest.self])
+        commandName: "ha", abstract: "High availability: this node's role and the state sync.",
+        subcommands: [Status.self, Failover.self, Resume.self, FailoverTest.self])
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Role, sync link, last message ages, SAs synced, whether a resync is needed.")
         @OptionGroup var global: GlobalOptions
         func run() throws { try global.run(ControlCommands.haStatus, render: ReportText.haStatus) }
+    }
+
+    struct Failover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Graceful failover: the active's VRRP group resigns (priority 0) and the standby takes over.",
+            discussion: """
+            Runs on the active node (exit status 1 with `not-active` elsewhere, or when the sync link is \
+            down). Its last sequence numbers go to the standby first; the node becomes standby without a \
+            restart and does not preempt until `ha resume`.
+            """)
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.haFailover) { $0.message + "\n" } }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ends a failover (or a split-brain hold): this node may preempt again.")
+        @OptionGroup var global: GlobalOptions
+        func run() throws { try global.run(ControlCommands.haResume) { $0.message + "\n" } }
     }
 }
