@@ -31,6 +31,7 @@
 	_(DROP_HOPLIMIT,    DROP,      "hop-limit-expired", "IPv6 hop limit would reach zero")             \
 	_(DROP_NO_ROUTE,    DROP,      "no-route",          "no route to the destination")                 \
 	_(DROP_BLACKHOLE,   DROP,      "blackhole",         "a blackhole route matched")                   \
+	_(DROP_VRRP_BACKUP, DROP,      "vrrp-backup",       "for a virtual address this node is VRRP Backup for: the Master's") \
 	_(DROP_TX_FULL,     DROP,      "tx-full",           "port TX queue full")                          \
 	_(DROP_EXC_FULL,    DROP,      "exception-full",    "exception ring to the kernel full")           \
 	_(DROP_MIRROR_TX,   DROP,      "mirror-tx-failed",  "the kernel mirror refused the packet")        \

@@ -127,6 +127,12 @@ struct fp_tables {
 	uint32_t nh_free_top;
 };
 
+/* VRRP Backup: virtual addresses another node holds now (fp_standby.c). */
+struct fp_standby {
+	uint32_t n;
+	fp_ip_t addr[FP_MAX_STANDBY];
+};
+
 struct fp_main {
 	fp_config_t cfg;
 	bool eal_up, started;
@@ -141,6 +147,7 @@ struct fp_main {
 	struct fp_worker *workers;          /* n_workers, cache aligned */
 	struct fp_exception exc;
 	uint64_t drain_tsc;
+	struct fp_standby *standby;         /* NULL: none; replaced whole (fp_standby_set) */
 	char runtime_dir[256];
 };
 
@@ -163,6 +170,10 @@ void fp_tables_free(struct fp_main *fp);
 int fp_fib6_pair_apply(struct fp_main *fp, struct rte_fib6 **pair, uint32_t *active_idx, const uint8_t *ip,
                        uint8_t depth, uint64_t nh, bool add);
 int fp_fib6_pair_get(struct rte_fib6 **pair, uint32_t active, const uint8_t *ip, uint8_t depth, uint64_t *nh);
+
+/* fp_standby.c: is the packet's destination a virtual address this node is Backup for? */
+bool fp_standby_match(const struct fp_main *fp, const uint8_t *l3, bool v6);
+void fp_standby_free(struct fp_main *fp);
 
 /* fp_sa.c / fp_spd.c */
 int fp_sa_exists_outbound(uint32_t sa);

@@ -239,6 +239,7 @@ void fp_shutdown(void)
 	fp_ports_stop(fp);
 	fp_ipsec_free(fp);
 	fp_tables_free(fp);
+	fp_standby_free(fp);
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		rte_mempool_free(fp->pool[s]);
 		fp->pool[s] = NULL;

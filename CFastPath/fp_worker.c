@@ -348,7 +348,7 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		uint8_t *l3 = rte_pktmbuf_mtod_offset(m, uint8_t *, FP_ETH_HLEN);
 		uint32_t idx = nh_idx[i];
 		if (unlikely(idx == FP_NH_NONE_IDX || idx >= FP_NH_MAX)) {
-			count(w, FP_CTR_DROP_NO_ROUTE);
+			count(w, fp_standby_match(fp, l3, v6) ? FP_CTR_DROP_VRRP_BACKUP : FP_CTR_DROP_NO_ROUTE);
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -356,6 +356,12 @@ static void forward_resolved(struct fp_main *fp, struct fp_worker *w, uint16_t i
 		switch (nh->type) {
 		case FP_NH_GATEWAY:
 		case FP_NH_CONNECTED:
+			/* Back out of the port it came in on: for the VRRP Master, if we are its Backup. */
+			if (unlikely(nh->port == in_port) && fp_standby_match(fp, l3, v6)) {
+				count(w, FP_CTR_DROP_VRRP_BACKUP);
+				rte_pktmbuf_free(m);
+				continue;
+			}
 			break;
 		case FP_NH_TUNNEL:
 			break;

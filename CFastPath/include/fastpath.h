@@ -107,6 +107,12 @@ int fp_neigh_add(int port, const fp_ip_t *addr, const uint8_t mac[6]);
 int fp_neigh_del(int port, const fp_ip_t *addr);
 int fp_neigh_lookup(int port, const fp_ip_t *addr, uint8_t mac_out[6]);
 
+/* VRRP: the virtual addresses this node is Backup for (at most FP_MAX_STANDBY), replacing
+ * the previous set (n == 0 clears it). Packets for them are dropped and counted
+ * ("vrrp-backup") instead of being forwarded back out or dropped as no-route. 0 or -errno. */
+enum { FP_MAX_STANDBY = 64 };
+int fp_standby_set(const fp_ip_t *addrs, uint32_t n);
+
 /* ---- Introspection ------------------------------------------------------------------ */
 
 typedef struct fp_port_info {

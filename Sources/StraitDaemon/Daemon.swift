@@ -129,6 +129,7 @@ public final class Daemon {
         if !config.vrrp.isEmpty {
             let specs = VRRPSetup.specs(config)
             let service = VRRPService(instances: specs.instances, groups: specs.groups, logger: logger)
+            VRRPStandby(fastPath: fp, instances: specs.instances, logger: logger).attach(service)
             do {
                 try service.start()
             } catch {

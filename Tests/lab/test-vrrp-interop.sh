@@ -15,6 +15,8 @@
 #  b. straitd 200, keepalived 100: straitd Master on both, keepalived BACKUP on both; straitd
 #     SIGKILLed -> keepalived takes both addresses.
 #  c. A unicast advertisement from a host that is not a peer is dropped (unknown-peer).
+#  In a, the host also sends to both addresses at straitd's MAC while straitd is Backup: the
+#  fast path drops them as vrrp-backup (before: IPv4 went back out to the Master, IPv6 no-route).
 #
 # keepalived 2.2 has no switch for an IPv4 checksum without the pseudo-header (its
 # old_unicast_checksum keeps the pseudo-header, with 224.0.0.18 as destination): `checksum:
@@ -178,13 +180,25 @@ check "a: wan4 names keepalived as the Master" test "$(vrrp_field wan4 masterAdd
 check "a: wan6 names keepalived's link-local address ($ka_ll) as the Master" test "$(vrrp_field wan6 masterAddress)" = "$ka_ll"
 check "a: straitd's wan6 source is the mirror's link-local address" bash -c "[[ '$(vrrp_field wan6 primaryAddress)' == fe80:* ]]"
 check "a: keepalived stays Master on both" bash -c "! grep -aq 'Entering BACKUP' '$WORK/ka.log' || [ \$(grep -ac 'Entering MASTER' '$WORK/ka.log') -ge 2 ]"
+# Traffic for the virtual addresses sent to the Backup's MAC (a stale neighbour entry) is
+# dropped and counted there, not sent back out to the Master (v4) or lost as no-route (v6).
+gw_mac=$(ngw cat /sys/class/net/wan01/address)
+fwd0=$(counter ipv4-forwarded) bk0=$(counter vrrp-backup)
+nh ip neigh replace 192.0.2.100 lladdr "$gw_mac" dev h0 nud permanent
+nh ip -6 neigh replace fd00:2::100 lladdr "$gw_mac" dev h0 nud permanent
+nh ping -c 4 -i 0.1 -W 1 192.0.2.100 >/dev/null 2>&1
+nh ping -6 -c 4 -i 0.1 -W 1 fd00:2::100 >/dev/null 2>&1
+check "a: the Backup drops traffic for both addresses as vrrp-backup ($(( $(counter vrrp-backup) - bk0 )) of 8)" \
+	test $(( $(counter vrrp-backup) - bk0 )) -ge 8
+check "a: ... and forwards none of it back out ($(( $(counter ipv4-forwarded) - fwd0 )))" test "$(counter ipv4-forwarded)" -eq "$fwd0"
+nh ip neigh del 192.0.2.100 dev h0
+nh ip -6 neigh del fd00:2::100 dev h0
 nh ping -6 -c 1 -W 1 fd00:2::100 >/dev/null 2>&1   # the host learns keepalived's MAC for the address
 ka_mac=$(nk cat /sys/class/net/k0/address)
 check "a: the host reaches the IPv6 address at keepalived ($(host_neigh_mac))" test "$(host_neigh_mac)" = "$ka_mac"
 ka_kill
 took=$(wait_for 3 both_are master)
 check "a: straitd Master on both after keepalived is killed (${took:-never} ms, bound 1000)" test -n "$took" -a "${took:-9999}" -le 1000
-gw_mac=$(ngw cat /sys/class/net/wan01/address)
 sleep 0.3
 check "a: the unsolicited NA moved the host's entry to straitd ($(host_neigh_mac), want $gw_mac)" test "$(host_neigh_mac)" = "$gw_mac"
 check "a: the host pings the IPv6 address through straitd" nh ping -6 -c 2 -i 0.2 -W 1 fd00:2::100
