@@ -12,6 +12,12 @@
 
 T0=$SECONDS
 S1=$WORK/site1
+# Optional (the defaults are test-ha.sh's pair): the VPN's remote-ts on the nodes (more
+# sites: 10.2.0.0/15 covers site 2's 10.3.0.0/24), extra keys for both vrrp instances
+# (e.g. ", track: { ports: [wan01] }"), the oseq-shift.
+HA_REMOTE_TS=${HA_REMOTE_TS:-10.2.0.0/24}
+HA_VRRP_OPTS=${HA_VRRP_OPTS:-}
+HA_OSEQ_SHIFT=${HA_OSEQ_SHIFT:-4096}
 N1_PID= N2_PID= PING_PID=
 NSS=(a n1 n2 l w gb b)
 
@@ -103,11 +109,11 @@ ike:
       remote-auth: { method: psk }
       psk: "strait-lab-psk-0123456789"
       security-policies:
-        - { name: lan, local-ts: [10.1.0.0/24], remote-ts: [10.2.0.0/24] }
+        - { name: lan, local-ts: [10.1.0.0/24], remote-ts: [$HA_REMOTE_TS] }
 vrrp:
   instances:
-    - { name: wan, interface: wan01, vrid: 51, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [192.0.2.1/24] }
-    - { name: lan, interface: lan01, vrid: 52, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [10.1.0.1/24] }
+    - { name: wan, interface: wan01, vrid: 51, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [192.0.2.1/24]$HA_VRRP_OPTS }
+    - { name: lan, interface: lan01, vrid: 52, priority: $prio, advert-interval: 100ms, preempt-delay: 10s, virtual-addresses: [10.1.0.1/24]$HA_VRRP_OPTS }
   groups:
     - { name: vpnc, instances: [wan, lan] }
 ha:
@@ -115,7 +121,7 @@ ha:
   listen-vrrp-group: vpnc
   sync: { interface: sync01, local-address: 192.168.255.$n, remote-address: 192.168.255.$peer }
   key: 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-  seqnum-sync: { oseq-shift: 4096, sync-period-time: 200ms, sync-period-packets: 1000 }
+  seqnum-sync: { oseq-shift: $HA_OSEQ_SHIFT, sync-period-time: 200ms, sync-period-packets: 1000 }
 CONF
 }
 
@@ -133,3 +139,33 @@ node_start() {
 	eval "N${n}_PID=$pid"
 }
 
+
+# site_topology X N (optional, after topology): one more strongSwan site namespace ${LAB}gX,
+# WAN gX-wan 192.0.2.N on the WAN bridge, LAN gX-lan 10.N.0.1/24, and host ${LAB}X (X0
+# 10.N.0.2) behind it. Site 1 is topology's gb/b (N = 2).
+site_topology() {
+	local x=$1 n=$2
+	NSS+=("g$x" "$x")
+	ip netns add "${LAB}g$x" && ip netns add "$LAB$x" || return 1
+	nx "g$x" ip link set lo up; nx "$x" ip link set lo up
+	ip link add "g$x-wan" netns "${LAB}g$x" type veth peer name "w-g$x" netns "${LAB}w" || return 1
+	ip link add "g$x-lan" netns "${LAB}g$x" type veth peer name "${x}0" netns "$LAB$x" || return 1
+	quiet w "w-g$x"; nx w ip link set "w-g$x" master br0 up
+	quiet "g$x" "g$x-wan"; quiet "g$x" "g$x-lan"; quiet "$x" "${x}0"
+	nx "g$x" ip addr add "192.0.2.$n/24" dev "g$x-wan"; nx "g$x" ip link set "g$x-wan" up
+	nx "g$x" ip addr add "10.$n.0.1/24" dev "g$x-lan"; nx "g$x" ip link set "g$x-lan" up
+	nx "g$x" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+	nx "$x" ip addr add "10.$n.0.2/24" dev "${x}0"; nx "$x" ip link set "${x}0" up
+	nx "$x" ip route add default via "10.$n.0.1"
+}
+
+# site_start DIR X N (optional): strongSwan in ${LAB}gX (192.0.2.N, 10.N.0.0/24 behind it,
+# id site<N-1>.strait.test; connection "site", CHILD "c") brings its tunnel up to 192.0.2.1.
+site_start() {
+	local dir=$1 x=$2 n=$3 id=site$(($3 - 1))
+	mkdir -p "$dir"
+	ss_write_conf "$dir" log_esp=1
+	ss_swanctl_conf "$dir" --local-addrs "192.0.2.$n" --remote-addrs 192.0.2.1 --local-id "$id.strait.test" \
+		--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts "10.$n.0.0/24" --remote-ts 10.1.0.0/24
+	ss_start "${LAB}g$x" "$dir" && ss_load "$dir" && ss_initiate "$dir" c 30
+}
