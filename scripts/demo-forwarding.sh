@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The Strait lab demo: straitd on its embedded default config between two hosts in network
-# namespaces (no NIC needed). Sends ping and an iperf3 transfer through the fast path and
+# The forwarding demo (scripts/demo.sh is the HA pair): straitd on its embedded default config
+# between two hosts in network namespaces (no NIC needed). Sends ping and an iperf3 transfer through the fast path and
 # prints what the fast path did. Run as root on Debian 12.
 set -u
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
-[ "$(id -u)" -eq 0 ] || { echo "scripts/demo.sh must run as root"; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "scripts/demo-forwarding.sh must run as root"; exit 2; }
 bash scripts/install-deps.sh || exit 2
 echo "building straitd and straitctl (release)..."
 swift build -c release --product straitd >/dev/null && swift build -c release --product straitctl >/dev/null || exit 1
