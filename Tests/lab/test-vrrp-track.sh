@@ -14,6 +14,10 @@
 #     master-down (361 ms) + the 100 ms sample + margin; show vrrp says why. Without tracking
 #     the LAN address would stay on straitd while the WAN one moves (TRACK=0 shows that).
 #  c. The link returns: straitd preempts both back.
+#  d. The fast-path worker is stopped for 2 s (ptrace: that one thread, the rest of straitd
+#     runs on): its loop counter stands still, straitd's group goes to Fault within
+#     worker-stuck-after (500 ms) + a sample and gives both addresses up; when the worker
+#     runs again the group comes back.
 #
 # Run as root: bash Tests/lab/test-vrrp-track.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
 source "$(dirname "$0")/lib.sh"
@@ -67,7 +71,7 @@ ngw sysctl -qw net.ipv6.conf.gw-lan.disable_ipv6=1
 nk ip addr add 192.0.2.2/24 dev k0
 nk ip addr add 10.1.0.2/24 dev k1
 
-TRACK_LINE="track: { ports: [wan01] }"
+TRACK_LINE="track: { ports: [wan01], fast-path: fault }"
 [ "${TRACK:-1}" = 0 ] && TRACK_LINE="track: { ports: [] }"   # TRACK=0: nothing tracked, to see the checks fail
 cat >"$WORK/gw.yaml" <<CONF
 fast-path: { instance: vrrpt$$, core-mask: "1", control-core: 0, nb-mbuf: 8192, hugepages: false, memory-mb: 512, poll-mode: adaptive }
@@ -177,6 +181,39 @@ took=$(wait_for 6 gw_has_both)
 check "c: straitd takes both addresses back (${took:-never} ms)" test -n "$took"
 check "c: straitd's group is master again" test "$(vrrp_field wan state)/$(vrrp_field lan state)" = master/master
 check "c: tracking is clear" test -z "$(vrrp_field wan tracking)"
+
+log "d: the fast-path worker is stopped for 2 s"
+worker=
+for t in /proc/"$GW_PID"/task/*; do
+	case "$(cat "$t/comm" 2>/dev/null)" in *worker*) worker=${t##*/}; break ;; esac
+done
+check "d: straitd has a worker thread (${worker:-none}: $(cat /proc/"$GW_PID"/task/*/comm 2>/dev/null | tr '\n' ' '))" test -n "$worker"
+# PTRACE_SEIZE + PTRACE_INTERRUPT stop that one thread (SIGSTOP would stop them all).
+timeout 10 /usr/bin/python3 - "$worker" 2 "$WORK/stopped" <<'PY' &
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+tid, secs = int(sys.argv[1]), float(sys.argv[2])
+if libc.ptrace(0x4206, tid, None, None) != 0:      # PTRACE_SEIZE
+    sys.exit("ptrace seize: errno %d" % ctypes.get_errno())
+libc.ptrace(0x4207, tid, None, None)               # PTRACE_INTERRUPT
+os.waitpid(tid, 0x40000000)                        # __WALL
+open(sys.argv[3], "w").close()                     # the clock starts now
+time.sleep(secs)
+libc.ptrace(17, tid, None, None)                   # PTRACE_DETACH
+PY
+STOPPER=$!
+wan_fault() { [ "$(vrrp_field wan state)" = fault ]; }
+wait_for 3 test -e "$WORK/stopped" >/dev/null
+took=$(wait_for 2 wan_fault)
+# worker-stuck-after 500 ms + up to one 100 ms sample + polling (a straitctl round is ~100 ms).
+check "d: straitd's wan goes to fault (${took:-never} ms after the worker stopped, bound 1000)" test -n "$took" -a "${took:-9999}" -le 1000
+check "d: show vrrp says why ($(vrrp_field wan tracking))" test "$(vrrp_field wan tracking)" = "fast-path worker 0 stuck"
+check "d: the LAN address left straitd's lan01" bash -c "! ngw ip -4 addr show dev lan01 | grep -q 10.1.0.100/"
+wait "$STOPPER" 2>/dev/null
+took=$(wait_for 6 gw_has_both)
+check "d: with the worker running again straitd takes both addresses back (${took:-never} ms)" test -n "$took"
+check "d: tracking is clear" test -z "$(vrrp_field wan tracking)"
 
 log "done in $((SECONDS - T0)) s"
 lab_summary
