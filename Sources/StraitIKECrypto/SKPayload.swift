@@ -55,6 +55,15 @@ public struct SKCipher: Sendable {
         self.salt = encryptionKey.slice(encryption.keyLength..<encryptionKey.count)
     }
 
+    /// An SA another node sealed with before (HA takeover) must not repeat its GCM IVs, and
+    /// how far its counter went is not known here: the IVs go on from a random point in the
+    /// upper half of the space, which a counter that started at 1 never reaches, and which
+    /// another takeover's random point comes near only with negligible odds (2^62 values).
+    public func continueIVsElsewhere() {
+        let r = (try? randomBytes(8))?.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } ?? UInt64.random(in: 0...UInt64.max)
+        ivCounter.skip(past: (1 << 63) | (r >> 2))
+    }
+
     /// The two directions of an IKE SA: `outbound` seals what we send, `inbound` opens what we
     /// receive. The original initiator sends with SK_ei/SK_ai (RFC 7296 2.14).
     public static func directions(for keys: IKESAKeys, weAreOriginalInitiator: Bool) throws
@@ -190,6 +199,13 @@ public struct SKCipher: Sendable {
 final class IVCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: UInt64 = 0
+
+    /// The next IVs come after `v` (never back).
+    func skip(past v: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        value = max(value, v)
+    }
 
     func next() throws -> UInt64 {
         lock.lock()

@@ -162,6 +162,31 @@ final class MessageIDSyncTests: XCTestCase {
         XCTAssertEqual(t.nextExpectedRequest, e.nextExpectedRequest)
     }
 
+    /// A GCM SA whose peer already answered our request 0 gets no sync (a peer that derives
+    /// its IVs from message IDs cannot seal a second response 0).
+    func testNoSyncWhenThePeerAnsweredARequestZeroUnderGCM() throws {
+        let (site, gw) = try pair()
+        XCTAssertEqual(try liveness(gw, to: site).answer.count, 1)
+        let e = try XCTUnwrap(gw.haSnapshot(now: now).first)
+        XCTAssertEqual(e.nextRequestID, 1)
+        let taker = try standby(importing: e)
+        XCTAssertFalse(try XCTUnwrap(taker.sas.values.first).midSync.due)
+        XCTAssertTrue(taker.tick(now: now).isEmpty)
+        XCTAssertEqual(try liveness(taker, to: site).answer.count, 1, "the synced IDs are right here")
+    }
+
+    /// The new active's GCM IVs start far from the old active's counter (same keys).
+    func testTheTakerDoesNotRepeatTheOldActivesIVs() throws {
+        let (site, gw) = try pair()
+        let e = try XCTUnwrap(gw.haSnapshot(now: now).first)
+        func iv(_ d: IKEDatagram) -> UInt64 { d.bytes[32..<40].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        let old = try liveness(gw, to: site).sent
+        XCTAssertLessThan(iv(try XCTUnwrap(old.first)), 10, "a counter from 1")
+        let taker = try standby(importing: e)
+        let sync = taker.tick(now: now)
+        XCTAssertGreaterThanOrEqual(iv(try XCTUnwrap(sync.first)), 1 << 63)
+    }
+
     /// Deadlines continue on the new active: the IKE SA's from the export, the CHILD SA's from
     /// the template as from when the old active installed it.
     func testImportedDeadlinesAreArmed() throws {

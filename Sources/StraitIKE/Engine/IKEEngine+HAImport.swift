@@ -67,8 +67,13 @@ extension IKEEngine {
             ike.lifetime = IKELifetime(rekeyAt: e.rekeyIn.map { now + $0 }, expireAt: e.expireIn.map { now + $0 },
                                        reauthAt: e.reauthIn.map { now + $0 }, weStarted: e.initiator)
         }
+        // The old active sealed with these keys: our GCM IVs must not meet its.
+        ike.outbound.continueIVsElsewhere()
         ike.midSync.enabled = e.messageIDSync
-        ike.midSync.due = e.messageIDSync
+        ike.midSync.due = e.messageIDSync && MessageIDSync.peerCanAnswer(ike)
+        if e.messageIDSync && !ike.midSync.due {
+            logger.info("ike \(ike.remote): IKE SA \(hex(ike.id)): no RFC 6311 sync after the takeover (the peer answered a request 0 already, and a peer that derives its AES-GCM IVs from message IDs cannot answer another); carrying on with the synced message IDs")
+        }
         for c in children {
             let x = c.export
             guard let encryption = IKEEncryptionAlgorithm.allCases.first(where: { $0.transformID == x.encryption && $0.keyBits == x.keyBits }) else {

@@ -237,6 +237,8 @@ public final class IKEEngine {
         ike.pending = nil
         ike.lastHeard = now
         ike.nextRequestID = pending.messageID &+ 1
+        // HA sync follows our window too, not only the peer's (a stale copy fails a takeover).
+        ctx.bus.publish(.messageIDs(ikeSA: ike.id, nextInitiatorRequest: ike.nextRequestID, nextExpectedRequest: ike.nextExpectedRequest))
         switch pending.kind {
         case .deleteIKE: deleteSA(ike, reason: "terminated", notify: false)
         case .auth(let auth): return authenticated(ike, auth, payloads, now: now)

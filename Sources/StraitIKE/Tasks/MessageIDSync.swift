@@ -48,6 +48,15 @@ struct MessageIDSync {
         return [.notify(NotifyPayload(type: .ikev2MessageIDSyncSupported))]
     }
 
+    /// Whether the peer can answer a sync on this SA. Its answer is a second response with
+    /// message ID 0 once it has answered our request 0; an implementation that derives its
+    /// AES-GCM IVs from message IDs (strongSwan: iv_gen_seq) would repeat an IV, so it refuses
+    /// to seal it and drops the IKE SA instead. With CBC (random IVs, RFC 7296 3.14), or while
+    /// we have sent no request yet (as far as the sync says), the sync is safe.
+    static func peerCanAnswer(_ ike: IKESA) -> Bool {
+        ike.proposal.integrity != nil || ike.nextRequestID == 0
+    }
+
     /// Initiator: the request (ID 0) for an SA whose IDs may be stale.
     func request(ike: IKESA) -> ([IKEPayload], MessageIDSyncContext) {
         let nonce = secureRandomBytes(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
