@@ -80,3 +80,24 @@ final class StraitctlTests: FixtureServerTestCase {
         XCTAssertEqual(r.stderr, "straitctl: permission denied — straitctl must run as root\n")
     }
 }
+
+/// `ha failover-test` refuses before it sends anything: usage, and a pair with no active node.
+final class FailoverTestCommandTests: FixtureServerTestCase {
+    func testUsageAndNoActiveNode() throws {
+        let u = try Straitctl.run(["ha", "failover-test", "--node", path])
+        XCTAssertEqual(u.status, 2)
+        XCTAssertTrue(u.stderr.contains("--target"), u.stderr)
+        let l = try Straitctl.run(["ha", "failover-test", "--node", path, "--target", "10.2.0.2", "--trigger", "link-down"])
+        XCTAssertEqual(l.status, 2)
+        XCTAssertTrue(l.stderr.contains("--link"), l.stderr)
+
+        server.register(ControlCommands.haStatus) { _ in HAStatusReport(configured: true, nodeID: 1, role: "standby") }
+        let n = try Straitctl.run(["ha", "failover-test", "--node", path, "--target", "10.2.0.2"])
+        XCTAssertEqual(n.status, 2, n.stderr)
+        XCTAssertTrue(n.stderr.contains("no node is active"), n.stderr)
+        let gone = dir.file("gone.sock")
+        let g = try Straitctl.run(["ha", "failover-test", "--node", path, "--node", gone, "--target", "10.2.0.2"])
+        XCTAssertEqual(g.status, 2, g.stderr)
+        XCTAssertTrue(g.stderr.contains("\(gone): no answer to ha status"), g.stderr)
+    }
+}
