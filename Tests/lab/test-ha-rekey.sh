@@ -40,6 +40,13 @@ count() { local n; n=$(grep -c -- "$2" "$1" 2>/dev/null); echo "${n:-0}"; }
 # after MARK FILE PATTERN: matching lines past the first MARK lines.
 after() { tail -n +"$(($1 + 1))" "$2" 2>/dev/null | grep -c -- "$3"; }
 mark() { wc -l <"$1" 2>/dev/null || echo 0; }
+# since_kill PATTERN: seconds from the SIGKILL to node 2's first log line matching PATTERN
+# (its timestamp, so a check that runs late still measures the event).
+since_kill() {
+	local t
+	t=$(grep -m1 -- "$1" "$WORK/n2.log" | cut -c1-24)
+	[ -n "$t" ] && echo $(( $(date -d "$t" +%s) - KILL_EPOCH ))
+}
 # pings N: N pings from host A to host B through the tunnel, all answered.
 pings() { nx a ping -c "$1" -i 0.05 -W 1 10.2.0.2 >/dev/null 2>&1; }
 
@@ -74,9 +81,10 @@ PING_PID=$!
 sleep $((6 - (SECONDS - T_UP) > 0 ? 6 - (SECONDS - T_UP) : 0))
 S_MARK=$(mark "$S1/charon.log")
 log "SIGKILL node 1 (pid $N1_PID), $((SECONDS - T_UP)) s after the tunnel came up"
+RESP0=$(ss_counter "$S1" ike-rekey-resp)
+KILL_EPOCH=$(date +%s)
 kill -KILL "$N1_PID"; N1_PID=
 check "node 2 takes over" wait_for 10 field_is n2 takenOverSAs 1
-T_TAKE=$SECONDS
 check "node 2's IKE engine took the IKE SA over" test "$(ike_sas n2)" = 1
 
 # RFC 6311: node 2's first request on the SA, answered by strongSwan's ike_mid_sync task.
@@ -94,9 +102,10 @@ check "DPD: node 2's liveness check reaches the site and is answered" wait_for 1
 check "and node 2 does not declare the site dead" test "$(count "$WORK/n2.log" 'does not answer')" = 0
 
 # Node 2 rekeys the CHILD SA at node 1's deadline (16 s after the tunnel came up).
-check "node 2 rekeys the CHILD SA at the synced deadline (within 12 s of the takeover)" \
-	wait_for $((12 - (SECONDS - T_TAKE) > 1 ? 12 - (SECONDS - T_TAKE) : 1)) grep -q 'installed (rekeyed by us)' "$WORK/n2.log"
-log "node 2's CHILD SA rekey: $((SECONDS - T_UP)) s after the tunnel came up, $((SECONDS - T_TAKE)) s after the takeover"
+check "node 2 rekeys the CHILD SA" wait_for 20 grep -q 'installed (rekeyed by us)' "$WORK/n2.log"
+log "node 2's CHILD SA rekey: $(since_kill 'installed (rekeyed by us)') s after the SIGKILL"
+# Node 1's deadline is 9-10 s after the kill; counted afresh from the takeover it would be 15-16 s.
+check "at the synced deadline (at most 12 s after the SIGKILL)" test "$(since_kill 'installed (rekeyed by us)')" -le 12
 check "the site has the new CHILD SA" wait_for 10 eval '[ -n "$(ss_child_spis "$S1" site c)" ] && [ "$(ss_child_spis "$S1" site c)" != "$SPIS0" ]'
 SPIS1=$(ss_child_spis "$S1" site c)
 log "site CHILD SA after node 2's rekey: $SPIS1"
@@ -104,10 +113,10 @@ check "the old CHILD SA is gone at the site (one SA left)" wait_for 10 eval '[ "
 check "traffic with the new SPIs" pings 5
 
 # Node 2 rekeys the IKE SA at node 1's deadline (26 s after it was made).
-RESP0=$(ss_counter "$S1" ike-rekey-resp)
-check "node 2 rekeys the IKE SA at the synced deadline (within 22 s of the takeover)" \
-	wait_for $((22 - (SECONDS - T_TAKE) > 1 ? 22 - (SECONDS - T_TAKE) : 1)) grep -q 'IKE SA rekeyed (we initiated)' "$WORK/n2.log"
-log "node 2's IKE SA rekey: $((SECONDS - T_UP)) s after the tunnel came up, $((SECONDS - T_TAKE)) s after the takeover"
+check "node 2 rekeys the IKE SA" wait_for 30 grep -q 'IKE SA rekeyed (we initiated)' "$WORK/n2.log"
+log "node 2's IKE SA rekey: $(since_kill 'IKE SA rekeyed (we initiated)') s after the SIGKILL"
+# Node 1's deadline is 19-20 s after the kill; afresh it would be 25-26 s.
+check "at the synced deadline (at most 22 s after the SIGKILL)" test "$(since_kill 'IKE SA rekeyed (we initiated)')" -le 22
 check "the site answered it" wait_for 5 eval '[ "$(ss_counter "$S1" ike-rekey-resp)" -gt "$RESP0" ]'
 check "the site has the new IKE SA" wait_for 10 eval '[ "$(ss_ike_field "$S1" site initiator-spi | wc -l)" = 1 ] && [ "$(ss_ike_field "$S1" site initiator-spi)" != "$IKE0" ]'
 check "node 2's engine holds one IKE SA" wait_for 5 ike_sas_are n2 1
