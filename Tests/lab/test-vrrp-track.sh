@@ -18,6 +18,8 @@
 #     runs on): its loop counter stands still, straitd's group goes to Fault within
 #     worker-stuck-after (500 ms) + a sample and gives both addresses up, even while a route
 #     change waits for that worker; when the worker runs again the group comes back.
+#  e. keepalived gone, straitd restarted with startup-delay 5s: still Backup 1 s after it
+#     answers although nobody is Master (master-down is 0.33 s), then Master.
 #
 # Run as root: bash Tests/lab/test-vrrp-track.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
 source "$(dirname "$0")/lib.sh"
@@ -82,6 +84,7 @@ ports:
   - { name: lan01, device: "net_af_packet1,iface=gw-lan", addresses: [10.1.0.1/24] }
 vrrp:
   track-interval: 100ms
+  startup-delay: ${2:-0s}
   instances:
     - { name: wan, interface: wan01, vrid: 10, priority: 200, advert-interval: 100ms, virtual-addresses: [192.0.2.100/24],
         $TRACK_LINE }
@@ -239,6 +242,19 @@ wait "$STOPPER" 2>/dev/null
 took=$(wait_for 6 gw_has_both)
 check "d: with the worker running again straitd takes both addresses back (${took:-never} ms)" test -n "$took"
 check "d: tracking is clear" test -z "$(vrrp_field wan tracking)"
+
+log "e: alone on the segment with startup-delay 5s"
+kill -TERM "$GW_PID"; for _ in $(seq 50); do kill -0 "$GW_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$GW_PID" 2>/dev/null
+kill -TERM "$KA_PID"; for _ in $(seq 50); do kill -0 "$KA_PID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$KA_PID" "$KA_CHILD" 2>/dev/null; wait "$KA_PID" 2>/dev/null; KA_PID= KA_CHILD=
+gw_config adaptive "${STARTUP_DELAY:-5s}"   # STARTUP_DELAY=0s: to see e fail
+gw_start
+# The VRRP service starts just before the control socket answers.
+sleep 1
+check "e: still Backup 1 s after start (master-down is 0.33 s)" test "$(vrrp_field wan state)/$(vrrp_field lan state)" = backup/backup
+took=$(wait_for 6 gw_has_both)
+check "e: Master at the end of the delay (${took:-never} ms later)" test -n "$took"
 
 log "done in $((SECONDS - T0)) s"
 lab_summary
