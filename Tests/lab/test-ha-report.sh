@@ -19,7 +19,7 @@
 #
 # Run as root: bash Tests/lab/test-ha-report.sh   (STRAIT_BIN=dir picks straitd/straitctl;
 # KEEP=1 keeps the work folder; GAP_LIMIT_MS overrides the gap limit; SCENARIOS="kill" runs
-# only those of kill, graceful, link-down)
+# only those of kill, graceful, link-down; FRESH_TUNNELS=1 re-initiates the tunnels before each)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/strongswan-lib.sh"
 set +e
@@ -115,10 +115,12 @@ back_to_node1() {
 	check "$1: traffic to both sites" eval 'nx a ping -c 2 -W 2 10.2.0.2 >/dev/null && nx a ping -c 2 -W 2 10.3.0.2 >/dev/null'
 }
 
-# fresh_tunnels: both sites' tunnels anew (new IKE SAs), so the next scenario does not inherit
-# what the previous one did to them; new baselines.
+# fresh_tunnels: with FRESH_TUNNELS=1, both sites' tunnels anew (new IKE SAs) before a
+# scenario, so it does not inherit what the previous ones did to them; new baselines. By
+# default every scenario runs on the same tunnels (five takeovers of the same SAs).
 fresh_tunnels() {
 	local n id
+	[ "${FRESH_TUNNELS:-0}" = 1 ] || return 0
 	ss_terminate "$S1" site 5; ss_terminate "$S2" site 5
 	for n in n1 n2; do
 		for id in $(nx "$n" "$BIN/straitctl" --socket "$WORK/$n.sock" --json show ike sa 2>/dev/null \
