@@ -135,8 +135,11 @@ extension HAController {
     }
 
     func splitBrainTick() {
-        if splitBrainHold, !connected || peerRole != .active || Date().timeIntervalSince(peerHeartbeatAt ?? .distantPast) > 3 {
-            releaseHold(reason: connected ? "the peer is not active any more" : "the sync link is down")
+        if splitBrainHold {
+            let age = Date().timeIntervalSince(peerHeartbeatAt ?? .distantPast)
+            if !connected { releaseHold(reason: "the sync link is down") }
+            else if age > 3 { releaseHold(reason: "no heartbeat from the peer for \(Int(age)) s") }
+            else if peerRole != .active { releaseHold(reason: "the peer reports \(peerRole == .standby ? "standby" : "unknown")") }
         }
         guard role == .active, splitBrain.isSplit, let vrrp else { return }
         let me = vrrp.status().instances.filter { $0.group == config.listenVRRPGroup }
@@ -155,6 +158,17 @@ extension HAController {
         splitBrainHold = false
         _ = vrrp?.hold(group: config.listenVRRPGroup, false)
         logger.notice("ha: split-brain hold on vrrp group \(config.listenVRRPGroup) ends (\(reason))")
+    }
+
+    /// A standby that has not received a complete dump (or lost the link) must not preempt the
+    /// active: it would take the addresses with SAs missing, and the old active, demoted,
+    /// would drop them. Taking over from a silent Master (master-down) is not held back.
+    func syncPreemptHold() {
+        let hold = role != .active && (!connected || store.completedBulk == nil || store.inBulk || pendingResync)
+        guard hold != preemptHeld, let vrrp else { return }
+        preemptHeld = hold
+        vrrp.setPreemptHold(group: config.listenVRRPGroup, hold)
+        logger.info("ha: vrrp group \(config.listenVRRPGroup) \(hold ? "does not preempt until this node is in sync" : "may preempt: in sync")")
     }
 
     func haNow() -> HAInstant { HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds) }

@@ -91,6 +91,7 @@ extension HAController {
                 logger.error("ha: takeover of CHILD SA \(key): \((error as? FastPath.Error)?.message ?? "\(error)")")
             }
         }
+        let importedBefore = counters.ikeSAsImported
         importIKESAs()
         // The exporter carries on from the store, so a standby that joins later gets these SAs.
         for s in store.ikeSAs.values.sorted(by: { $0.id < $1.id }) { _ = exporter.ikeSAUpserted(s) }
@@ -99,7 +100,7 @@ extension HAController {
         }
         let text = "ha: vrrp group \(config.listenVRRPGroup) is master: took over \(activated) CHILD SA(s) "
             + "(outbound sequence numbers +\(config.seqnumSync.oseqShift) past the last sync), "
-            + "\(counters.ikeSAsImported) of \(store.ikeSAs.count) IKE SA(s) imported into the IKE engine"
+            + "\(counters.ikeSAsImported - importedBefore) of \(store.ikeSAs.count) IKE SA(s) imported into the IKE engine"
             + (counters.activateErrors > 0 ? "; \(counters.activateErrors) failed" : "")
         logger.notice("\(text)")
         if connected { sendBulkDump() }

@@ -63,7 +63,10 @@ final class HAController: @unchecked Sendable {
 
     // On `queue`.
     var role: HANodeRole = .unknown {
-        didSet { if role != oldValue { roleChangedAt = Date() } }
+        didSet {
+            if role != oldValue { roleChangedAt = Date() }
+            if role == .active && oldValue != .active { splitBrain.localActivated(now: haNow()) }
+        }
     }
     /// When `role` last changed, and how long the last takeover took (`ha status`).
     var roleChangedAt: Date?
@@ -90,6 +93,9 @@ final class HAController: @unchecked Sendable {
     var peerPriority: UInt8 = 0
     var peerHeartbeatAt: Date?
     var splitBrainHold = false
+    var stopped = false
+    /// The group may not preempt: this node is not in sync (see `syncPreemptHold`).
+    var preemptHeld: Bool?
     /// A demoted node's last sequence samples, sent before it asks for a dump.
     var finalSamples: [HASeqState] = []
 
@@ -127,6 +133,7 @@ final class HAController: @unchecked Sendable {
         transport = t
         _ = try t.start().wait()
         self.vrrp = vrrp
+        queue.sync { syncPreemptHold() }
         if let i = vrrp.status().instances.first(where: { $0.group == config.listenVRRPGroup }) {
             splitBrain.bound = Self.splitBrainBound(advertInterval: .milliseconds(Int(i.advertInterval.value) * 10), priority: i.priority)
         }
@@ -158,6 +165,9 @@ final class HAController: @unchecked Sendable {
     }
 
     func stop() {
+        // VRRP stops after this (its Masters resign): no demotion then, the IKE service's
+        // own stop decides what the peers hear.
+        queue.sync { stopped = true }
         timer?.cancel()
         timer = nil
         _ = try? transport?.stop().wait()
@@ -203,6 +213,7 @@ final class HAController: @unchecked Sendable {
     }
 
     private func groupChanged(to state: VRRPState) {
+        guard !stopped else { return }
         switch (role, state) {
         case (.active, .master), (.standby, .backup), (.standby, .initialize), (.standby, .fault):
             return
@@ -223,6 +234,7 @@ final class HAController: @unchecked Sendable {
     private func tick() {
         if role == .active { sampleSequences() }
         splitBrainTick()
+        syncPreemptHold()
         // One heartbeat a second (the timer runs faster for the samples).
         guard connected, Date().timeIntervalSince(lastHeartbeat) >= 1 else { return }
         lastHeartbeat = Date()

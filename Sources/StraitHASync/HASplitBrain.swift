@@ -5,8 +5,10 @@
 /// and its own role, and acts on the answers.
 ///
 /// The rules:
-/// - Detection: the peer's heartbeat says active while we are active. Reported once per
-///   episode (`detected`); `episodes` counts them.
+/// - Detection: the peer's heartbeat says active while we have been active for `grace` (one
+///   heartbeat period and a margin: a heartbeat the peer sent just before it demoted, when we
+///   preempted it, is not a split brain). Reported once per episode (`detected`); `episodes`
+///   counts them.
 /// - While we are active, every sequence sample the peer sends is kept (highest outbound
 ///   number per CHILD SA): only an active node sends them, and a node that demotes sends its
 ///   last ones before asking for a dump, so this also covers a split brain the heartbeats never
@@ -40,6 +42,9 @@ public struct HASplitBrain: Sendable {
     }
 
     public var bound: Duration
+    public var grace: Duration
+    /// When this node last became active.
+    public private(set) var activeSince: HAInstant?
     /// When the current episode was detected (nil: none now).
     public private(set) var since: HAInstant?
     public private(set) var episodes: UInt64 = 0
@@ -48,7 +53,13 @@ public struct HASplitBrain: Sendable {
     public private(set) var peerSeq: [HAChildKey: UInt64] = [:]
     private var yielded = false
 
-    public init(bound: Duration) { self.bound = bound }
+    public init(bound: Duration, grace: Duration = .milliseconds(1500)) {
+        self.bound = bound
+        self.grace = grace
+    }
+
+    /// This node became active (a takeover or the first Master).
+    public mutating func localActivated(now: HAInstant) { activeSince = now }
 
     public var isSplit: Bool { since != nil }
 
@@ -62,7 +73,7 @@ public struct HASplitBrain: Sendable {
     public mutating func peerReported(_ role: HANodeRole, localActive: Bool, now: HAInstant) -> Decision {
         guard localActive else { return .none }
         if role == .active {
-            guard since == nil else { return .none }
+            guard since == nil, now - (activeSince ?? HAInstant(nanoseconds: 0)) >= grace else { return .none }
             since = now
             episodes += 1
             yielded = false
@@ -92,6 +103,7 @@ public struct HASplitBrain: Sendable {
     /// We are not active any more (demoted): the episode ends here, the winner moves its numbers.
     public mutating func localDemoted() {
         since = nil
+        activeSince = nil
         yielded = false
         peerSeq.removeAll()
     }

@@ -257,6 +257,15 @@ extension VRRPCore {
         return true
     }
 
+    /// HA: while this node is not in sync the group does not preempt a (lower-priority) Master;
+    /// it still takes over when the Master goes silent. False: no such group.
+    public func setPreemptHold(group name: String, _ on: Bool) -> Bool {
+        guard let u = groupUnit(name), case .group(var g) = units[u] else { return false }
+        g.setPreemptHold(on)
+        units[u] = .group(g)
+        return true
+    }
+
     /// A Master group's gratuitous ARPs / unsolicited NAs again: after a split brain the other
     /// node announced the same addresses last, and a Master that never left Master sends none.
     public func announce(group name: String) {

@@ -100,6 +100,8 @@ public final class VRRPService: @unchecked Sendable {
     public func isResigned(group name: String) -> Bool { lock.withLock { core?.isResigned(group: name) ?? false } }
     /// HA split brain: the group stays out of the election (Fault) while `on`.
     public func hold(group name: String, _ on: Bool) -> Bool { lock.withLock { core?.hold(group: name, on, now: Self.now()) ?? false } }
+    /// HA: no preempting while this node is not in sync (see `VRRPCore.setPreemptHold`).
+    public func setPreemptHold(group name: String, _ on: Bool) { _ = lock.withLock { core?.setPreemptHold(group: name, on) } }
     /// The group's gratuitous ARPs / unsolicited NAs again (Master only).
     public func announce(group name: String) { lock.withLock { core?.announce(group: name) } }
 

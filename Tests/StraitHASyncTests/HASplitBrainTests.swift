@@ -12,7 +12,10 @@ final class HASplitBrainTests: XCTestCase {
         var sb = HASplitBrain(bound: .seconds(3))
         XCTAssertEqual(sb.peerReported(.active, localActive: false, now: at(0)), .none, "a standby hearing the active: normal")
         XCTAssertEqual(sb.peerReported(.standby, localActive: true, now: at(0)), .none, "an active hearing the standby: normal")
-        XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(1000)), .detected)
+        sb.localActivated(now: at(0))
+        XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(1000)), .none,
+                       "within the grace: a heartbeat the peer sent before it demoted (we preempted it)")
+        XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(1500)), .detected)
         XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(2000)), .none, "logged once")
         XCTAssertTrue(sb.isSplit)
         XCTAssertEqual(sb.peerReported(.standby, localActive: true, now: at(2500)), .won)
@@ -23,7 +26,7 @@ final class HASplitBrainTests: XCTestCase {
 
     func testWinnerMovesPastThePeersNumbers() {
         var sb = HASplitBrain(bound: .seconds(3))
-        XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(0)), .detected)
+        XCTAssertEqual(sb.peerReported(.active, localActive: true, now: at(2000)), .detected, "never activated here: no grace to wait")
         sb.peerSamples([HASeqState(child: a, outboundSeq: 9000, inboundTop: 5), HASeqState(child: b, outboundSeq: 10, inboundTop: 0)],
                        localActive: true)
         sb.peerSamples([HASeqState(child: a, outboundSeq: 8000, inboundTop: 5)], localActive: true)
@@ -66,11 +69,11 @@ final class HASplitBrainTests: XCTestCase {
 
         var lo = HASplitBrain(bound: .seconds(3)), hi = HASplitBrain(bound: .seconds(3))
         XCTAssertEqual(lo.tick(now: at(0), local: low, peer: high), .none, "no split brain")
-        _ = lo.peerReported(.active, localActive: true, now: at(1000))
-        _ = hi.peerReported(.active, localActive: true, now: at(1200))
-        XCTAssertEqual(lo.tick(now: at(3999), local: low, peer: high), .none, "within the bound")
-        XCTAssertEqual(lo.tick(now: at(4000), local: low, peer: nil), .none, "peer unknown")
-        XCTAssertEqual(lo.tick(now: at(4000), local: low, peer: high), .yield)
+        XCTAssertEqual(lo.peerReported(.active, localActive: true, now: at(2000)), .detected)
+        XCTAssertEqual(hi.peerReported(.active, localActive: true, now: at(2200)), .detected)
+        XCTAssertEqual(lo.tick(now: at(4999), local: low, peer: high), .none, "within the bound")
+        XCTAssertEqual(lo.tick(now: at(5000), local: low, peer: nil), .none, "peer unknown")
+        XCTAssertEqual(lo.tick(now: at(5000), local: low, peer: high), .yield)
         XCTAssertEqual(lo.tick(now: at(9000), local: low, peer: high), .none, "once per episode")
         XCTAssertEqual(hi.tick(now: at(9000), local: high, peer: low), .none, "the higher node stays")
         XCTAssertEqual(lo.yields, 1)
