@@ -57,7 +57,7 @@ extension HAController {
     /// Reads the outbound sequence number and the inbound replay state of every exported
     /// CHILD SA; the scheduler decides which go out now.
     func sampleSequences() {
-        if let m = exporter.seqSamples(currentSamples(), now: HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)) { send(m) }
+        for m in exporter.seqSampleMessages(currentSamples(), now: HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)) { send(m) }
     }
 
     /// The fast path's sequence state of every exported CHILD SA active here.

@@ -90,6 +90,18 @@ public struct HAActiveExporter: Sendable {
         return due.isEmpty ? nil : .seqState(due)
     }
 
+    /// seqSamples as messages of at most `seqChunk` states each. After a busy spell thousands can
+    /// be due at once (every SA not synced yet is): 10k tunnels set up while the HA queue waited
+    /// on the IKE engine gave one message of 6,100 states, 974 kB, past HALimits.maxMessage, and
+    /// the standby closed the link on it (then a full dump, and again).
+    public mutating func seqSampleMessages(_ samples: [HASeqState], now: HAInstant) -> [HASyncMessage] {
+        guard case .seqState(let due)? = seqSamples(samples, now: now) else { return [] }
+        return stride(from: 0, to: due.count, by: Self.seqChunk).map { .seqState(Array(due[$0..<min($0 + Self.seqChunk, due.count)])) }
+    }
+
+    /// States per seqState message: 128 with full 8192-packet bitmaps is ~135 kB, half the limit.
+    public static let seqChunk = 128
+
     /// Everything, for a standby that (re)joined: bulkBegin, every IKE SA, every CHILD SA,
     /// the last sequence samples, bulkEnd. IKE SAs first so no CHILD SA arrives orphaned.
     public mutating func bulkDump() -> [HASyncMessage] {

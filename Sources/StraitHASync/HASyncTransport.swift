@@ -186,6 +186,8 @@ public final class HASyncTransport: @unchecked Sendable {
         }
     }
 
+    fileprivate func linkError(_ error: Error) { logger.warning("ha-sync: closing the link: \(error)") }
+
     fileprivate func frameReceived(_ frame: [UInt8], on ch: Channel) {
         guard ch === channel, var s = session else { return }
         let events: [HASession.Event]
@@ -289,5 +291,9 @@ final class HALinkHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
     }
-    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // A frame past the limit, a reset: say why the link drops (it costs a full dump).
+        transport.linkError(error)
+        context.close(promise: nil)
+    }
 }
