@@ -22,6 +22,8 @@ extension HAController {
                 "store-orphans": store.counters.orphans, "bulk-resyncs-received": store.counters.bulkResyncs,
                 "demotions": counters.demotions, "split-brains": splitBrain.episodes, "split-brain-yields": splitBrain.yields,
                 "split-brain-seq-moves": counters.splitBrainSeqMoves,
+                "seq-sample-ticks": counters.sampleTicks, "seq-sample-cpu-us": counters.sampleCPUNs / 1000,
+                "seq-sample-wall-us": counters.sampleWallNs / 1000, "seq-sample-wall-max-us": counters.sampleWallMaxNs / 1000,
             ]
             if let stats {
                 counters["link-connects"] = stats.connects
