@@ -87,6 +87,12 @@ final class ShippedConfigTests: XCTestCase {
             XCTAssertEqual(config.ha?.listenVRRPGroup, "vpnc")
             XCTAssertEqual(config.ha?.listens, instance == "gw-a", "gw-a has the lower sync address")
             XCTAssertFalse(config.redactedText.contains("0x000102030405"), "the ha key is redacted")
+            // The sites' VPN ends on the WAN virtual address, so only the Master answers IKE.
+            XCTAssertEqual(config.ike.vpns.map(\.name), ["sites"])
+            XCTAssertEqual(config.ike.vpns.first?.localAddress.description, "198.51.100.10")
+            XCTAssertTrue(config.vrrp.instances.first { $0.name == "wan4" }?.virtualAddresses
+                .contains { $0.address.description == "198.51.100.10" } ?? false)
+            XCTAssertFalse(config.redactedText.contains("0sRVhBTVBMRS1"), "the psk is redacted")
         }
     }
 
