@@ -122,7 +122,7 @@ final class HAController: @unchecked Sendable {
             ? .listen(host: config.sync.localAddress.description, port: config.sync.port)
             : .connect(host: config.sync.remoteAddress.description, port: config.sync.port)
         let t = try HASyncTransport(
-            config: HASyncTransport.Config(nodeID: UInt32(config.nodeID), role: .unknown, key: HASecret(config.key.bytes), mode: mode),
+            config: Self.transportConfig(nodeID: UInt32(config.nodeID), key: HASecret(config.key.bytes), mode: mode),
             group: group, logger: logger)
         t.onConnected = { [weak self] peer in
             guard let self else { return }
@@ -161,6 +161,15 @@ final class HAController: @unchecked Sendable {
         logger.info("\(text)")
     }
 
+    /// A peer killed together with its fast path never sends a FIN (its TAP went with it):
+    /// heartbeats go out every second, so five silent seconds close the link (the connecting
+    /// side then redials). Not less: a standby applying a 10k-tunnel dump sends nothing for ~2 s.
+    static func transportConfig(nodeID: UInt32, key: HASecret, mode: HASyncTransport.Mode) -> HASyncTransport.Config {
+        var c = HASyncTransport.Config(nodeID: nodeID, role: .unknown, key: key, mode: mode)
+        c.deadInterval = .seconds(5)
+        return c
+    }
+
     /// The IKE bus: events are handled on `queue` (the engine loop must not wait for us).
     func attach(ike service: IKEService) {
         ike = service
@@ -191,9 +200,12 @@ final class HAController: @unchecked Sendable {
     private func connected(peer: UInt32) {
         connected = true
         peerNodeID = peer
-        logger.info("ha: sync link up to node \(peer) (\(role == .active ? "active: sending a full dump" : "standby: asking for a full dump"))")
+        logger.info("ha: sync link up to node \(peer) (\(role == .active ? "active: a full dump when the standby asks" : "standby: asking for a full dump"))")
         switch role {
-        case .active: sendBulkDump()
+        case .active:
+            // Every standby asks on connect (and a demoted one once it has sent its last
+            // samples); dumping here as well sent 10k tunnels twice.
+            break
         case .standby where !finalSamples.isEmpty: askForDumpAfterDemotion()
         case .standby, .unknown: send(.bulkResyncRequest(reason: store.completedBulk == nil ? .startup : .reconnect))
         }

@@ -29,7 +29,7 @@ public final class HASyncTransport: @unchecked Sendable {
         /// Bytes NIO may hold unsent before the channel reports itself unwritable.
         public var writeBufferHigh = 8 * 1024 * 1024
         public var reconnectMin: TimeAmount = .milliseconds(100)
-        public var reconnectMax: TimeAmount = .seconds(5)
+        public var reconnectMax: TimeAmount = .seconds(1)   // a dedicated link: a SYN a second costs nothing, a rejoin waits less
         /// A connection that has not finished its handshake by then is closed.
         public var handshakeTimeout: TimeAmount = .seconds(5)
         /// Close a connection that received nothing for this long (heartbeats keep it alive); nil: never.
