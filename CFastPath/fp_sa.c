@@ -618,6 +618,36 @@ int fp_sa_get_replay(int h, fp_replay_state_t *out)
 	return 0;
 }
 
+/* Workers write seq and top; a relaxed load is enough for a sample (the next tick sees more).
+ * The SAs are read a few ahead of use so that their cache misses overlap: at 10k SAs each
+ * one is a miss. */
+#define FP_PEEK_AHEAD 8
+
+static inline const struct fp_sa *peek_sa(const int32_t *h, unsigned i, unsigned n)
+{
+	return i < n && h[i] >= 0 ? fp_sa_get((uint32_t)h[i]) : NULL;
+}
+
+int fp_sa_seq_peek_bulk(const int32_t *out_sa, const int32_t *in_sa, unsigned n,
+			uint64_t *out_seq, uint64_t *in_top)
+{
+	int missing = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct fp_sa *o = peek_sa(out_sa, i + FP_PEEK_AHEAD, n);
+		const struct fp_sa *t = peek_sa(in_sa, i + FP_PEEK_AHEAD, n);
+		if (o)
+			rte_prefetch0(&o->seq);
+		if (t)
+			rte_prefetch0(&t->top);
+		o = peek_sa(out_sa, i, n);
+		t = peek_sa(in_sa, i, n);
+		out_seq[i] = o ? __atomic_load_n(&o->seq, __ATOMIC_RELAXED) : UINT64_MAX;
+		in_top[i] = t ? __atomic_load_n(&t->top, __ATOMIC_RELAXED) : UINT64_MAX;
+		missing += !o + !t;
+	}
+	return missing;
+}
+
 /* Only for an SA no worker uses yet (installed inactive), as a standby does before takeover. */
 int fp_sa_set_replay(int h, const fp_replay_state_t *in)
 {

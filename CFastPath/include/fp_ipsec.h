@@ -119,6 +119,13 @@ typedef struct fp_replay_state {
 	uint64_t bitmap[FP_SA_MAX_WINDOW / 64];
 } fp_replay_state_t;
 int fp_sa_get_replay(int sa, fp_replay_state_t *out);
+/* Many SAs at once, for an HA active that samples every SA each tick and copies the full
+ * replay state only of those that moved: out_seq[i] = outbound SA out_sa[i]'s last sequence
+ * number used, in_top[i] = inbound SA in_sa[i]'s replay top; UINT64_MAX where the handle
+ * names no SA (or is -1). The caller passes handles of the right direction (not checked:
+ * the check would cost a second cache miss per SA). Returns how many handles named no SA. */
+int fp_sa_seq_peek_bulk(const int32_t *out_sa, const int32_t *in_sa, unsigned n,
+			uint64_t *out_seq, uint64_t *in_top);
 int fp_sa_set_replay(int sa, const fp_replay_state_t *in);
 
 /* ---- Policies (SPD), outbound ---- */

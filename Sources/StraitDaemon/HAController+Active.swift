@@ -7,6 +7,8 @@ import StraitIKE
 extension HAController {
     func ikeEvent(_ event: IKEEvent) {
         guard role == .active else { return }
+        // The exported CHILD SAs may change: sampling rebuilds its arrays on the next tick.
+        if case .messageIDs = event {} else { sampling.stale = true }
         switch event {
         case .ikeSAEstablished(let report):
             exportIKESA(report.id)
@@ -51,16 +53,97 @@ extension HAController {
 
     func sendBulkDump() {
         counters.bulkDumpsSent += 1
+        // The dump carries the exporter's last samples; sampling records only the SAs it sends.
+        exporter.recordSamples(currentSamples())
         for m in exporter.bulkDump() { send(m) }
     }
 
-    /// Reads the outbound sequence number and the inbound replay state of every exported
-    /// CHILD SA; the scheduler decides which go out now.
-    func sampleSequences() {
-        for m in exporter.seqSampleMessages(currentSamples(), now: HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)) { send(m) }
+    /// The exported CHILD SAs as flat arrays for the fast path's bulk reader, and what the last
+    /// tick read. Rebuilt only when the set of SAs may have changed (`stale`: an IKE event; the
+    /// tap's generation; a role change), keeping the state of the SAs that stay.
+    struct SeqSampling {
+        var keys: [HAChildKey] = []
+        var position: [HAChildKey: Int] = [:]
+        var outbound: [Int32] = []
+        var inbound: [Int32] = []
+        /// This tick's reads, and the previous tick's.
+        var outSeq: [UInt64] = []
+        var inTop: [UInt64] = []
+        var lastOutSeq: [UInt64] = []
+        var lastInTop: [UInt64] = []
+        /// Moved since the scheduler last took it (or never taken): offered to it every tick.
+        var pending: [Bool] = []
+        var stale = true
+        var tapGeneration: UInt64 = .max
+        var activeSince: Date?
+
+        /// One call for all SAs (here, not in the caller: the arrays are disjoint parts of one
+        /// value, which Swift's exclusivity rules allow only inside the value).
+        mutating func peek(_ fastPath: FastPath) {
+            fastPath.peekSequences(outbound: outbound, inbound: inbound, outSeq: &outSeq, inTop: &inTop)
+        }
     }
 
-    /// The fast path's sequence state of every exported CHILD SA active here.
+    /// Reads every exported CHILD SA's outbound sequence number and replay top in one fast-path
+    /// call; only the SAs that moved since the scheduler last took them are offered to it, and
+    /// only the due ones get their replay bitmap read. The scheduler's rules are unchanged: an SA
+    /// that did not move never goes out, so skipping the ones that did not is the same decision.
+    func sampleSequences() {
+        refreshSampling()
+        sampling.peek(fastPath)
+        var offered: [HASeqState] = []
+        for i in sampling.keys.indices {
+            let seq = sampling.outSeq[i], top = sampling.inTop[i]
+            if seq != sampling.lastOutSeq[i] || top != sampling.lastInTop[i] {
+                sampling.lastOutSeq[i] = seq
+                sampling.lastInTop[i] = top
+                sampling.pending[i] = true
+            }
+            // UInt64.max: the handle names no SA (removed under us; the next refresh drops it).
+            guard sampling.pending[i], seq != .max, top != .max else { continue }
+            offered.append(HASeqState(child: sampling.keys[i], outboundSeq: seq, inboundTop: top))
+        }
+        guard !offered.isEmpty else { return }
+        let now = HAInstant(nanoseconds: DispatchTime.now().uptimeNanoseconds)
+        var due: [HASeqState] = []
+        for var s in exporter.dueSamples(offered, now: now) {
+            guard let i = sampling.position[s.child] else { continue }
+            sampling.pending[i] = false
+            guard let replay = try? fastPath.replayState(Int(sampling.inbound[i])) else { continue }
+            (s.inboundTop, s.window, s.bitmap) = (replay.top, replay.window, replay.bitmap)
+            due.append(s)
+        }
+        for m in exporter.seqMessages(due) { send(m) }
+    }
+
+    /// The handles of every exported CHILD SA active here: the tap's (IKE installed it), else a
+    /// taken-over one's.
+    private func refreshSampling() {
+        let generation = tap?.generation ?? 0
+        let fresh = sampling.activeSince != roleChangedAt
+        guard sampling.stale || fresh || generation != sampling.tapGeneration else { return }
+        let handles = tap?.handles() ?? [:]
+        let installed = standbySAs.filter(\.value.active).mapValues { ($0.inbound, $0.outbound) }
+            .merging(imported.mapValues { ($0.inbound, $0.outbound) }) { a, _ in a }
+        var next = SeqSampling(stale: false, tapGeneration: generation, activeSince: roleChangedAt)
+        next.keys.reserveCapacity(exporter.childSAs.count)
+        for key in exporter.childSAs.keys {
+            guard let (inbound, outbound) = handles[key].map({ ($0.inbound, $0.outbound) }) ?? installed[key] else { continue }
+            // An SA that stays keeps what it had (a new role starts over: the scheduler did).
+            let old = fresh ? nil : sampling.position[key]
+            next.position[key] = next.keys.count
+            next.keys.append(key)
+            next.inbound.append(Int32(inbound))
+            next.outbound.append(Int32(outbound))
+            next.lastOutSeq.append(old.map { sampling.lastOutSeq[$0] } ?? .max)
+            next.lastInTop.append(old.map { sampling.lastInTop[$0] } ?? .max)
+            next.pending.append(old.map { sampling.pending[$0] } ?? true)
+        }
+        sampling = next
+    }
+
+    /// The fast path's full sequence state of every exported CHILD SA active here (a dump, a
+    /// demotion's last samples: not every tick).
     func currentSamples() -> [HASeqState] {
         let handles = tap?.handles() ?? [:]
         let installed = standbySAs.filter(\.value.active).mapValues { ($0.inbound, $0.outbound) }

@@ -104,6 +104,9 @@ final class HAController: @unchecked Sendable {
     var preemptHeld: Bool?
     /// A demoted node's last sequence samples, sent before it asks for a dump.
     var finalSamples: [HASeqState] = []
+    /// The active's sequence sampling: the exported CHILD SAs' handles and last reads as flat
+    /// arrays, kept across ticks (HAController+Active).
+    var sampling = SeqSampling()
 
     init(config: HAConfig, fastPath: FastPath, tap: HADataPlaneTap?, logger: Logger) {
         self.config = config

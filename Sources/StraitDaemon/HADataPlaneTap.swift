@@ -16,6 +16,7 @@ final class HADataPlaneTap: IKEDataPlane, @unchecked Sendable {
     let inner: FastPathIKEDataPlane
     private let lock = NSLock()
     private var entries: [HAChildKey: Entry] = [:]
+    private var changes: UInt64 = 0
 
     init(_ inner: FastPathIKEDataPlane) { self.inner = inner }
 
@@ -25,12 +26,18 @@ final class HADataPlaneTap: IKEDataPlane, @unchecked Sendable {
     func install(_ child: ChildSAInstall) throws -> ChildSAHandle {
         let handle = try inner.install(child)
         let key = HAChildKey(inboundSPI: child.inboundSPI, outboundSPI: child.outboundSPI)
-        lock.withLock { entries[key] = Entry(install: child, handle: handle) }
+        lock.withLock {
+            entries[key] = Entry(install: child, handle: handle)
+            changes += 1
+        }
         return handle
     }
 
     func remove(_ handle: ChildSAHandle) {
-        lock.withLock { entries = entries.filter { $0.value.handle != handle } }
+        lock.withLock {
+            entries = entries.filter { $0.value.handle != handle }
+            changes += 1
+        }
         inner.remove(handle)
     }
 
@@ -49,6 +56,9 @@ final class HADataPlaneTap: IKEDataPlane, @unchecked Sendable {
     }
 
     func entry(_ key: HAChildKey) -> Entry? { lock.withLock { entries[key] } }
+
+    /// Moves on every install and remove: the HA active's sampling rebuilds its handle arrays then.
+    var generation: UInt64 { lock.withLock { changes } }
 
     /// The fast-path handles of every CHILD SA IKE installed, for sequence sampling.
     func handles() -> [HAChildKey: ChildSAHandle] { lock.withLock { entries.mapValues(\.handle) } }

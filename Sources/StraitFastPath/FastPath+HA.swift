@@ -31,6 +31,28 @@ extension FastPath {
         if rc != 0 { throw Error(message: "SA \(handle): set sequence number: \(Self.errnoText(rc))") }
     }
 
+    /// Many SAs' outbound sequence numbers and inbound replay tops in one call (one lock, no
+    /// per-SA allocation): `outSeq[i]` of `outbound[i]`, `inTop[i]` of `inbound[i]`,
+    /// `UInt64.max` where a handle names no SA. The arrays are resized to `outbound.count`;
+    /// pass the same ones every tick so they are not reallocated. An HA active calls this every
+    /// tick over all its SAs and `replayState` only for the ones that moved.
+    public func peekSequences(outbound: [Int32], inbound: [Int32], outSeq: inout [UInt64], inTop: inout [UInt64]) {
+        precondition(outbound.count == inbound.count)
+        let n = outbound.count
+        if outSeq.count != n { outSeq = [UInt64](repeating: 0, count: n) }
+        if inTop.count != n { inTop = [UInt64](repeating: 0, count: n) }
+        guard n > 0 else { return }
+        outbound.withUnsafeBufferPointer { o in
+            inbound.withUnsafeBufferPointer { i in
+                outSeq.withUnsafeMutableBufferPointer { s in
+                    inTop.withUnsafeMutableBufferPointer { t in
+                        _ = lock.withLock { fp_sa_seq_peek_bulk(o.baseAddress, i.baseAddress, UInt32(n), s.baseAddress, t.baseAddress) }
+                    }
+                }
+            }
+        }
+    }
+
     public func replayState(_ handle: Int) throws -> ReplayState {
         var state = fp_replay_state_t()
         let rc = lock.withLock { fp_sa_get_replay(Int32(handle), &state) }

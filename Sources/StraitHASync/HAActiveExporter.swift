@@ -99,6 +99,25 @@ public struct HAActiveExporter: Sendable {
         return stride(from: 0, to: due.count, by: Self.seqChunk).map { .seqState(Array(due[$0..<min($0 + Self.seqChunk, due.count)])) }
     }
 
+    /// seqSampleMessages in two steps, for a caller whose samples are cheap without the replay
+    /// bitmap (the daemon reads the bitmap only of the SAs due): `dueSamples` takes samples
+    /// (bitmaps not needed) and returns the due ones, each counting as synced from `now` on;
+    /// the caller completes them and sends `seqMessages(_:)`. Same scheduler, same decisions.
+    public mutating func dueSamples(_ samples: [HASeqState], now: HAInstant) -> [HASeqState] {
+        scheduler.due(samples.filter { childSAs[$0.child] != nil }, now: now)
+    }
+
+    /// The completed due samples, recorded for the next dump, in messages of `seqChunk`.
+    public mutating func seqMessages(_ due: [HASeqState]) -> [HASyncMessage] {
+        recordSamples(due)
+        return stride(from: 0, to: due.count, by: Self.seqChunk).map { .seqState(Array(due[$0..<min($0 + Self.seqChunk, due.count)])) }
+    }
+
+    /// Samples for the next dump only (nothing is scheduled or sent).
+    public mutating func recordSamples(_ samples: [HASeqState]) {
+        for s in samples where childSAs[s.child] != nil { lastSeq[s.child] = s }
+    }
+
     /// States per seqState message: 128 with full 8192-packet bitmaps is ~135 kB, half the limit.
     public static let seqChunk = 128
 
