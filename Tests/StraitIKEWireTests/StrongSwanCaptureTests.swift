@@ -164,7 +164,8 @@ final class StrongSwanCaptureTests: XCTestCase {
     /// Names in logs come from the registries; unnamed values still print.
     func testRegistryDescriptions() {
         XCTAssertEqual(NotifyType.signatureHashAlgorithms.description, "SIGNATURE_HASH_ALGORITHMS")
-        XCTAssertEqual(NotifyType(16420).description, "NotifyType(16420)")
+        XCTAssertEqual(NotifyType.ikev2MessageIDSync.description, "IKEV2_MESSAGE_ID_SYNC")
+        XCTAssertEqual(NotifyType(40000).description, "NotifyType(40000)")   // private use: unnamed
         XCTAssertEqual(ExchangeType.ikeSAInit.description, "IKE_SA_INIT")
         XCTAssertTrue(NotifyType.childSANotFound.isError)
         XCTAssertFalse(NotifyType.cookie.isError)
