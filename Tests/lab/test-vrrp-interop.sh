@@ -24,48 +24,11 @@
 #
 # Run as root: bash Tests/lab/test-vrrp-interop.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vrrp-lab-lib.sh"
 set +e
-[ "$(id -u)" -eq 0 ] || { echo "test-vrrp-interop.sh must run as root"; rm -rf "$WORK"; exit 2; }
-command -v keepalived >/dev/null || { echo "keepalived is missing: run scripts/install-deps.sh"; rm -rf "$WORK"; exit 2; }
-[ -x "$BIN/straitd" ] && [ -x "$BIN/straitctl" ] || { echo "no straitd/straitctl in $BIN: build them first"; rm -rf "$WORK"; exit 1; }
-T0=$SECONDS
-SOCK=$WORK/gw.sock
-GW_PID=
-KA_PID=
-KA_CHILD=
+vrrp_lab_require test-vrrp-interop.sh
 
-interop_cleanup() {
-	local rc=$? ns pid
-	[ -n "$KA_PID" ] && ka_kill
-	[ -n "$GW_PID" ] && kill -KILL "$GW_PID" 2>/dev/null
-	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		echo "--- last lines of straitd's log"; tail -n 30 "$WORK/straitd.log" 2>/dev/null
-		echo "--- last lines of keepalived's log"; tail -n 20 "$WORK/ka.log" 2>/dev/null
-	fi
-	if [ -n "${KEEP:-}" ]; then echo "work folder kept: $WORK"; WORK=/nonexistent-keep; fi
-	lab_cleanup
-	for ns in k h s; do
-		for pid in $(ip netns pids "$LAB$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$LAB$ns" 2>/dev/null
-	done
-}
-trap interop_cleanup EXIT
-trap "exit 143" TERM INT HUP
-
-nk() { ip netns exec "${LAB}k" "$@"; }
-nh() { ip netns exec "${LAB}h" "$@"; }
-ns_() { ip netns exec "${LAB}s" "$@"; }
-
-for ns in gw k h s; do ip netns add "$LAB$ns" || exit 1; ip netns exec "$LAB$ns" ip link set lo up; done
-ns_ ip link add br0 type bridge
-ns_ ip link set br0 up
-for pair in "gw gw-wan s-gw" "k k0 s-k" "h h0 s-h"; do
-	set -- $pair
-	ip link add "$2" netns "$LAB$1" type veth peer name "$3" netns "${LAB}s"
-	ns_ ip link set "$3" master br0 up
-	ip netns exec "$LAB$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-	ip netns exec "$LAB$1" ip link set "$2" up
-done
+vrrp_segment "gw gw-wan s-gw br0" "k k0 s-k br0" "h h0 s-h br0" || exit 1
 ngw sysctl -qw net.ipv6.conf.gw-wan.disable_ipv6=1
 nk ip addr add 192.0.2.2/24 dev k0
 nh ip addr add 192.0.2.10/24 dev h0
@@ -132,12 +95,6 @@ CONF
 	KA_PID=$!
 	for _ in $(seq 50); do [ -s "$WORK/ka.vrrp.pid" ] && break; sleep 0.1; done
 	KA_CHILD=$(cat "$WORK/ka.vrrp.pid" 2>/dev/null)
-}
-ka_kill() {
-	kill -KILL "$KA_PID" 2>/dev/null
-	[ -n "$KA_CHILD" ] && kill -KILL "$KA_CHILD" 2>/dev/null
-	wait "$KA_PID" 2>/dev/null
-	KA_PID= KA_CHILD=
 }
 
 vrrp_field() {

@@ -23,51 +23,11 @@
 #
 # Run as root: bash Tests/lab/test-vrrp-track.sh   (STRAIT_BIN=dir picks straitd/straitctl; KEEP=1)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vrrp-lab-lib.sh"
 set +e
-[ "$(id -u)" -eq 0 ] || { echo "test-vrrp-track.sh must run as root"; rm -rf "$WORK"; exit 2; }
-command -v keepalived >/dev/null || { echo "keepalived is missing: run scripts/install-deps.sh"; rm -rf "$WORK"; exit 2; }
-[ -x "$BIN/straitd" ] && [ -x "$BIN/straitctl" ] || { echo "no straitd/straitctl in $BIN: build them first"; rm -rf "$WORK"; exit 1; }
-T0=$SECONDS
-SOCK=$WORK/gw.sock
-GW_PID=
-KA_PID=
-KA_CHILD=
+vrrp_lab_require test-vrrp-track.sh
 
-track_cleanup() {
-	local rc=$? ns pid
-	if [ -n "$KA_PID" ]; then
-		kill -TERM "$KA_PID" 2>/dev/null
-		for _ in $(seq 30); do kill -0 "$KA_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$KA_PID" 2>/dev/null
-		[ -n "$KA_CHILD" ] && kill -KILL "$KA_CHILD" 2>/dev/null
-	fi
-	[ -n "$GW_PID" ] && kill -KILL "$GW_PID" 2>/dev/null
-	if [ "$FAIL" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		echo "--- last lines of straitd's log"; tail -n 30 "$WORK/straitd.log" 2>/dev/null
-		echo "--- last lines of keepalived's log"; tail -n 20 "$WORK/ka.log" 2>/dev/null
-	fi
-	if [ -n "${KEEP:-}" ]; then echo "work folder kept: $WORK"; WORK=/nonexistent-keep; fi
-	lab_cleanup
-	for ns in k s; do
-		for pid in $(ip netns pids "$LAB$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-		ip netns del "$LAB$ns" 2>/dev/null
-	done
-}
-trap track_cleanup EXIT
-trap "exit 143" TERM INT HUP
-
-nk() { ip netns exec "${LAB}k" "$@"; }
-ns_() { ip netns exec "${LAB}s" "$@"; }
-
-for ns in gw k s; do ip netns add "$LAB$ns" || exit 1; ip netns exec "$LAB$ns" ip link set lo up; done
-for br in br0 br1; do ns_ ip link add "$br" type bridge; ns_ ip link set "$br" up; done
-for pair in "gw gw-wan s-gw br0" "gw gw-lan s-gl br1" "k k0 s-k0 br0" "k k1 s-k1 br1"; do
-	set -- $pair
-	ip link add "$2" netns "$LAB$1" type veth peer name "$3" netns "${LAB}s"
-	ns_ ip link set "$3" master "$4" up
-	ip netns exec "$LAB$1" ethtool -K "$2" tx off rx off tso off gso off gro off >/dev/null 2>&1
-	ip netns exec "$LAB$1" ip link set "$2" up
-done
+vrrp_segment "gw gw-wan s-gw br0" "gw gw-lan s-gl br1" "k k0 s-k0 br0" "k k1 s-k1 br1" || exit 1
 ngw sysctl -qw net.ipv6.conf.gw-wan.disable_ipv6=1
 ngw sysctl -qw net.ipv6.conf.gw-lan.disable_ipv6=1
 nk ip addr add 192.0.2.2/24 dev k0
