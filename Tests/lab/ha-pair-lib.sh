@@ -169,3 +169,23 @@ site_start() {
 		--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts "10.$n.0.0/24" --remote-ts 10.1.0.0/24
 	ss_start "${LAB}g$x" "$dir" && ss_load "$dir" && ss_initiate "$dir" c 30
 }
+
+# pair_up: node 1 (active) then node 2 (standby) with the sync link up, as checks; exits the
+# lab when a node does not start.
+pair_up() {
+	node_start 1 || { fail "node 1 starts"; exit 1; }
+	check "node 1 is active" wait_for 20 field_is n1 role active
+	node_start 2 || { fail "node 2 starts"; exit 1; }
+	check "node 2 is standby" wait_for 20 field_is n2 role standby
+	check "the sync link is up" wait_for 20 field_is n2 peerConnected True
+}
+
+# site1_start: the strongSwan site in ${LAB}gb (10.2.0.0/24 behind it) configured for the
+# pair's virtual address and started (ESP logging on, for the replay/ICV counters).
+site1_start() {
+	mkdir -p "$S1"
+	ss_write_conf "$S1" log_esp=1
+	ss_swanctl_conf "$S1" --local-addrs 192.0.2.2 --remote-addrs 192.0.2.1 --local-id site1.strait.test \
+		--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts 10.2.0.0/24 --remote-ts 10.1.0.0/24
+	ss_start "${LAB}gb" "$S1" && ss_load "$S1"
+}

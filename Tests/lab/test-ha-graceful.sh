@@ -56,18 +56,10 @@ vrrp_unblock() { nx l nft delete table bridge hawire; nx w nft delete table brid
 
 topology || { fail "topology"; exit 1; }
 node_config 1 200; node_config 2 100
-node_start 1 || { fail "node 1 starts"; exit 1; }
-check "node 1 is active" wait_for 20 field_is n1 role active
-node_start 2 || { fail "node 2 starts"; exit 1; }
-check "node 2 is standby" wait_for 20 field_is n2 role standby
-check "the sync link is up" wait_for 20 field_is n2 peerConnected True
+pair_up
 N1=$N1_PID N2=$N2_PID
 
-mkdir -p "$S1"
-ss_write_conf "$S1" log_esp=1
-ss_swanctl_conf "$S1" --local-addrs 192.0.2.2 --remote-addrs 192.0.2.1 --local-id site1.strait.test \
-	--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts 10.2.0.0/24 --remote-ts 10.1.0.0/24
-ss_start "${LAB}gb" "$S1" && ss_load "$S1" || { fail "the site's charon starts"; exit 1; }
+site1_start || { fail "the site's charon starts"; exit 1; }
 check "the tunnel comes up through node 1" ss_initiate "$S1" c 30
 SPIS=$(ss_child_spis "$S1" site c)
 log "site CHILD SA: $SPIS"

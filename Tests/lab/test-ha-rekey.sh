@@ -53,17 +53,9 @@ pings() { nx a ping -c "$1" -i 0.05 -W 1 10.2.0.2 >/dev/null 2>&1; }
 topology || { fail "topology"; exit 1; }
 node_config 1 200; node_config 2 100
 check "the nodes get short lifetimes" short_lifetimes 1 && check "(node 2 too)" short_lifetimes 2
-node_start 1 || { fail "node 1 starts"; exit 1; }
-check "node 1 is active" wait_for 20 field_is n1 role active
-node_start 2 || { fail "node 2 starts"; exit 1; }
-check "node 2 is standby" wait_for 20 field_is n2 role standby
-check "the sync link is up" wait_for 20 field_is n2 peerConnected True
+pair_up
 
-mkdir -p "$S1"
-ss_write_conf "$S1" log_esp=1
-ss_swanctl_conf "$S1" --local-addrs 192.0.2.2 --remote-addrs 192.0.2.1 --local-id site1.strait.test \
-	--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts 10.2.0.0/24 --remote-ts 10.1.0.0/24
-ss_start "${LAB}gb" "$S1" && ss_load "$S1" || { fail "the site's charon starts"; exit 1; }
+site1_start || { fail "the site's charon starts"; exit 1; }
 check "the tunnel comes up (site initiates to the virtual address)" ss_initiate "$S1" c 30
 T_UP=$SECONDS
 SPIS0=$(ss_child_spis "$S1" site c)

@@ -43,11 +43,7 @@ if HA_VRRP_OPTS=", track: { ports: [wan01] }" node_config 1 200 && nx n1 "$BIN/s
 fi
 node_config 1 200; node_config 2 100
 log "WAN link tracking: $([ $TRACKING = 1 ] && echo on || echo 'not in this straitd')"
-node_start 1 || { fail "node 1 starts"; exit 1; }
-check "node 1 is active" wait_for 20 field_is n1 role active
-node_start 2 || { fail "node 2 starts"; exit 1; }
-check "node 2 is standby" wait_for 20 field_is n2 role standby
-check "the sync link is up" wait_for 20 field_is n2 peerConnected True
+pair_up
 site_start "$S1" b 2 || { fail "site 1's tunnel comes up"; exit 1; }
 site_start "$S2" c 3 || { fail "site 2's tunnel comes up"; exit 1; }
 check "node 2 holds both CHILD SAs inactive" wait_for 10 field_is n2 inactiveSAs 2
