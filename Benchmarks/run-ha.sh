@@ -208,11 +208,7 @@ wait_for 20 field_is n2 role standby || { log "node 2 is not standby"; exit 1; }
 wait_for 20 field_is n2 peerConnected True || { log "no sync link"; exit 1; }
 stamp "$WORK/n1.log" "$WORK/n1.stamped"
 stamp "$WORK/n2.log" "$WORK/n2.stamped"
-mkdir -p "$S1"
-ss_write_conf "$S1" log_esp=1
-ss_swanctl_conf "$S1" --local-addrs 192.0.2.2 --remote-addrs 192.0.2.1 --local-id site1.strait.test \
-	--remote-id gw.strait.test --psk "$SS_LAB_PSK" --local-ts 10.2.0.0/24 --remote-ts 10.1.0.0/24
-ss_start "${LAB}gb" "$S1" && ss_load "$S1" || { log "the site's charon did not start"; exit 1; }
+site1_start || { log "the site's charon did not start"; exit 1; }
 ss_initiate "$S1" c 30 || { log "the site tunnel did not come up"; exit 1; }
 wait_for 10 field_is n2 inactiveSAs 1 || { log "node 2 did not get the site's CHILD SA"; exit 1; }
 nx a ping -c 3 -W 2 10.2.0.2 >/dev/null || { log "no traffic through the site tunnel"; exit 1; }

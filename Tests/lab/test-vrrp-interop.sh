@@ -105,16 +105,6 @@ for k in sys.argv[2].split("."):
     v = v.get(k, 0) if isinstance(v, dict) else 0
 print(v if v is not None else "")' "$1" "$2"
 }
-wait_for() {
-	local limit=$1 start now; shift
-	start=$(date +%s%3N)
-	while :; do
-		"$@" && { now=$(date +%s%3N); echo $((now - start)); return 0; }
-		now=$(date +%s%3N)
-		[ $((now - start)) -ge $((limit * 1000)) ] && return 1
-		sleep 0.02
-	done
-}
 both_are() { [ "$(vrrp_field wan4 state)/$(vrrp_field wan6 state)" = "$1/$1" ]; }
 ka_has_both() { nk ip addr show dev k0 | grep -q 192.0.2.100/ && nk ip addr show dev k0 | grep -q fd00:2::100/; }
 gw_has_both() { ngw ip addr show dev wan01 | grep -q 192.0.2.100/ && ngw ip addr show dev wan01 | grep -q fd00:2::100/; }

@@ -98,16 +98,6 @@ for k in sys.argv[2].split("."):
     v = v.get(k, "") if isinstance(v, dict) else ""
 print(" ".join(v) if isinstance(v, list) else v)' "$1" "$2"
 }
-wait_for() {
-	local limit=$1 start now; shift
-	start=$(date +%s%3N)
-	while :; do
-		"$@" && { now=$(date +%s%3N); echo $((now - start)); return 0; }
-		now=$(date +%s%3N)
-		[ $((now - start)) -ge $((limit * 1000)) ] && return 1
-		sleep 0.02
-	done
-}
 ka_has() { nk ip -4 addr show | grep -q "$1/"; }
 gw_has() { ngw ip -4 addr show | grep -q "$1/"; }
 ka_has_both() { ka_has 192.0.2.100 && ka_has 10.1.0.100; }

@@ -103,17 +103,6 @@ for k in sys.argv[1].split("."):
     v = v.get(k, 0) if isinstance(v, dict) else 0
 print(v if v is not None else "")' "$1"
 }
-# wait_for SECONDS CMD...: polls every 20 ms; prints the milliseconds it took.
-wait_for() {
-	local limit=$1 start now; shift
-	start=$(date +%s%3N)
-	while :; do
-		"$@" && { now=$(date +%s%3N); echo $((now - start)); return 0; }
-		now=$(date +%s%3N)
-		[ $((now - start)) -ge $((limit * 1000)) ] && return 1
-		sleep 0.02
-	done
-}
 gw_state_is() { [ "$(vrrp_field state)" = "$1" ]; }
 ka_has_vip() { nk ip -4 addr show dev k0 | grep -q 192.0.2.100/; }
 gw_has_vip() { ngw ip -4 addr show dev wan01 | grep -q 192.0.2.100/; }

@@ -51,6 +51,19 @@ vrrp_lab_cleanup() {
 trap vrrp_lab_cleanup EXIT
 trap "exit 143" TERM INT HUP
 
+# wait_for SECONDS CMD...: polls every 20 ms; prints the milliseconds it took (the labs report
+# takeover times with it).
+wait_for() {
+	local limit=$1 start now; shift
+	start=$(date +%s%3N)
+	while :; do
+		"$@" && { now=$(date +%s%3N); echo $((now - start)); return 0; }
+		now=$(date +%s%3N)
+		[ $((now - start)) -ge $((limit * 1000)) ] && return 1
+		sleep 0.02
+	done
+}
+
 nk() { ip netns exec "${LAB}k" "$@"; }
 nh() { ip netns exec "${LAB}h" "$@"; }
 ns_() { ip netns exec "${LAB}s" "$@"; }
