@@ -183,12 +183,14 @@ extension IKEEngine {
 
     /// CREATE_CHILD_SA requests that must wait (RFC 7296 2.25.1, 2.25.2): a new or rekeyed CHILD
     /// SA while we rekey the IKE SA, anything on an IKE SA that was replaced (we or the peer are
-    /// closing it), an IKE SA rekey while one of our CHILD SA rekeys is in flight (its CHILD SA
-    /// would move under it; strongSwan refuses this too).
+    /// closing it) or that we are deleting (our Delete crossed the request), an IKE SA rekey
+    /// while one of our CHILD SA rekeys is in flight (its CHILD SA would move under it;
+    /// strongSwan refuses this too).
     func mustWait(_ ike: IKESA, _ payloads: [IKEPayload]) -> Bool {
         if ike.rekey.replacedBy != nil { return true }
         let rekeysIKE = payloads.securityAssociation?.proposals.contains { $0.protocolID == .ike } == true
         switch ike.pending?.kind {
+        case .deleteIKE?: return true
         case .rekeyIKE?: return !rekeysIKE
         case .rekeyChild?: return rekeysIKE
         default: return false

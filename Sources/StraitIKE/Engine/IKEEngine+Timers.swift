@@ -10,6 +10,7 @@ extension IKEEngine {
     /// Call every 100 ms or so.
     public func tick(now: IKETime) -> [IKEDatagram] {
         var out = retransmitInits(now: now)
+        closedAnswers.expire(now: now)
         try? ctx.cookies.rotateIfDue(now: now.nanoseconds / 1_000_000_000)
         for ike in Array(sas.values) {
             if ike.state == .halfOpen {

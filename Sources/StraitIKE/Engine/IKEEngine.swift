@@ -19,6 +19,8 @@ public final class IKEEngine {
     var halfOpen: [HalfOpenKey: UInt64] = [:]
     /// IKE SAs we are starting, by our SPI, until IKE_SA_INIT is answered.
     var initiating: [UInt64: InitiatingSA] = [:]
+    /// The answers to Deletes of IKE SAs that are gone, for retransmits of those Deletes.
+    var closedAnswers = ClosedSAAnswers()
     /// How long an SA may stay half-open before it is dropped.
     static let halfOpenTimeout = Duration.seconds(30)
 
@@ -55,6 +57,11 @@ public final class IKEEngine {
         // Our SPI is the responder's when the peer is the original initiator.
         let ours = h.isFromInitiator ? h.responderSPI : h.initiatorSPI
         guard let ike = sas[ours], ike.spiI == h.initiatorSPI, ike.spiR == h.responderSPI else {
+            if !h.isResponse, let again = closedAnswers.answer(ourSPI: ours, spiI: h.initiatorSPI, spiR: h.responderSPI,
+                                                               messageID: h.messageID, from: datagram.remote) {
+                ctx.counters.retransmitsAnswered += 1
+                return again.map { reply(datagram, $0) }
+            }
             ctx.counters.unknownSPI += 1
             return []
         }
@@ -159,7 +166,7 @@ public final class IKEEngine {
             }
         case .createChildSA where ike.state == .established && mustWait(ike, payloads):
             answer = [.notify(NotifyPayload(type: .temporaryFailure))]
-            logger.info("ike \(ike.remote): CREATE_CHILD_SA answered TEMPORARY_FAILURE (a rekey in progress on IKE SA \(hex(ike.id)))")
+            logger.info("ike \(ike.remote): CREATE_CHILD_SA answered TEMPORARY_FAILURE (IKE SA \(hex(ike.id)) is being rekeyed or deleted)")
         case .createChildSA where ike.state == .established
             && payloads.securityAssociation?.proposals.contains(where: { $0.protocolID == .ike }) == true:
             answer = answerIKERekey(ike, payloads, now: now)
@@ -184,6 +191,10 @@ public final class IKEEngine {
         ike.nextExpectedRequest = id &+ 1
         ctx.bus.publish(.messageIDs(ikeSA: ike.id, nextInitiatorRequest: ike.nextRequestID, nextExpectedRequest: ike.nextExpectedRequest))
         after?()
+        if ike.state == .deleting {
+            closedAnswers.remember(ourSPI: ike.id, .init(spiI: ike.spiI, spiR: ike.spiR, remote: d.remote, messageID: id,
+                                                         datagrams: out, until: now + ClosedSAAnswers.hold))
+        }
         return out.map { reply(d, $0) }
     }
 
