@@ -11,6 +11,8 @@
 #     straitd sends CREATE_CHILD_SA, moves the CHILD SA to the new IKE SA and deletes the old
 #     one. strongSwan lists a new IKE SPI pair, the same CHILD SA; straitctl the new IKE SA
 #     with the same CHILD SPIs; no ping lost; strongSwan counted a rekey it answered.
+#  1b. The site deletes the IKE SA and straitd's answer is dropped on its way in: straitd,
+#     which deleted the SA, answers the site's retransmitted Delete again (RFC 7296 2.1).
 #  2. Both ends on the same schedule (rekey-time 20 s at both, no jitter): whoever starts,
 #     and when the two CREATE_CHILD_SAs cross (RFC 7296 2.8.2, each end deletes the SA made
 #     with the lowest nonce), both list the same single IKE SA afterwards, the CHILD SA on it,
@@ -25,6 +27,7 @@ source "$(dirname "$0")/strongswan-lib.sh"
 set +e
 [ "$(id -u)" -eq 0 ] || { echo "test-ike-rekey.sh must run as root"; rm -rf "$WORK"; exit 2; }
 command -v "$SS_CHARON" >/dev/null || { echo "strongSwan is missing: run scripts/install-deps.sh"; rm -rf "$WORK"; exit 2; }
+command -v nft >/dev/null || { echo "nft is missing (phase 1b drops an IKE answer with it)"; rm -rf "$WORK"; exit 2; }
 [ -x "$BIN/straitd" ] && [ -x "$BIN/straitctl" ] || { echo "no straitd/straitctl in $BIN: build them first"; rm -rf "$WORK"; exit 1; }
 LABDIR=$(dirname "$0")
 S1=$WORK/site1
@@ -52,6 +55,7 @@ trap rekey_test_cleanup EXIT
 trap "exit 143" TERM INT HUP
 
 nga() { ip netns exec "${LAB}ga" "$@"; }
+ngb() { ip netns exec "${LAB}gb" "$@"; }
 gctl() { nga "$BIN/straitctl" --socket "$SOCK" "$@"; }
 
 
@@ -135,6 +139,8 @@ site_conf() {
 
 site_up() { ss_load "$S1" && ss_initiate "$S1" c 20; }
 gw_empty() { [ "$(gw_q count)/$(ipsec_count)" = 0/0 ]; }
+site_empty() { [ -z "$(ss_ike_state "$S1" gw)" ]; }
+retransmits_answered() { gctl show ike stats | awk '$1 == "retransmits-answered" { print $2 }'; }
 
 # --- 1. straitd rekeys, the site answers
 log "phase 1: straitd rekeys the IKE SA after 20 s; the site's rekey-time is 1 h"
@@ -147,8 +153,37 @@ resp=$(( $(ss_counter "$S1" ike-rekey-resp) - resp0 ))
 check "strongSwan answered an IKE SA rekey ($resp)" test "$resp" -ge 1
 since "$WORK/straitd.log" "$g" | grep -m3 -E 'rekeying IKE SA|IKE SA rekeyed|deleted' | sed 's/^/    straitd: /'
 check "straitd logged its rekey" bash -c "tail -n +$((g + 1)) '$WORK/straitd.log' | grep -q 'IKE SA rekeyed (we initiated)'"
-ss_terminate "$S1" gw 10
-check "the site deletes the rekeyed IKE SA: straitd has none left" wait_for 10 gw_empty
+
+# --- 1b. the site deletes the IKE SA and straitd's answer is lost
+# strongSwan 5.9.8 drops straitd's answer to its Delete when it arrives while charon works on
+# a request of straitd's with the same message ID (CI saw it: straitd's next rekey crossed the
+# Delete). Here the answer is dropped on its way into the site (nftables: the first
+# INFORMATIONAL, exchange type 37 at byte 22 of the UDP payload after the non-ESP marker, an
+# 89-byte packet), so charon retransmits the Delete (4 s); straitd deleted the SA when it
+# answered, and answers the retransmit from what it kept (ClosedSAAnswers). Without that the
+# site stays in DELETING until its retransmits run out (165 s).
+log "phase 1b: the site deletes the IKE SA; straitd's first answer is dropped"
+m=$(mark "$S1/charon.log"); ra0=$(retransmits_answered)
+ngb nft -f - <<-'EOF'
+	table inet rekey_lab {
+	  chain in {
+	    type filter hook input priority 0; policy accept;
+	    udp sport 4500 @th,240,8 37 quota until 120 bytes counter drop
+	  }
+	}
+	EOF
+ss_terminate "$S1" gw 20 &
+term_pid=$!
+PIDS+=("$term_pid")
+check "straitd answers the Delete and deletes the IKE SA" wait_for 5 gw_empty
+check "charon retransmits its Delete (the answer was dropped)" \
+	wait_for 10 bash -c "tail -n +$((m + 1)) '$S1/charon.log' | grep -q 'retransmit 1 of request'"
+dropped=$(ngb nft list table inet rekey_lab 2>/dev/null | sed -nE 's/.*counter packets ([0-9]+).*/\1/p')
+ngb nft delete table inet rekey_lab
+wait "$term_pid"
+check "the retransmitted Delete is answered: the site has no IKE SA left" wait_for 5 site_empty
+check "straitd answered it from the deleted SA's kept answer (retransmits answered $ra0 -> $(retransmits_answered)); answers dropped: $dropped" \
+	test "$(retransmits_answered)" -gt "$ra0" -a "${dropped:-0}" = 1
 
 # --- 2. both rekey at once
 log "phase 2: both ends rekey every 20 s"

@@ -522,7 +522,9 @@ ikerekeys0=$(ss_counter "$S1" ike-rekey-init)
 check "site1 with an 8 s IKE rekey time: up" site_up "$S1"
 old_id=$(ike_q field site1.strait.test id)
 read -r cspi0_in cspi0_out <<<"$(ike_q spis site1.strait.test)"
-na ping -c 240 -i 0.05 -W 1 10.2.0.2 >"$WORK/ikerekey-ping.txt" 2>&1 &
+# 10 s: past the rekey at 8 s, and the checks below done well before the next one at 16 s
+# (a loaded machine once ran them into it).
+na ping -c 200 -i 0.05 -W 1 10.2.0.2 >"$WORK/ikerekey-ping.txt" 2>&1 &
 ping_pid=$!
 PIDS+=("$ping_pid")
 for _ in $(seq 250); do kill -0 "$ping_pid" 2>/dev/null || break; sleep 0.1; done
@@ -541,7 +543,7 @@ check "straitd has one IKE SA for site1, a new one, established ($(ike_q count),
 check "its SPIs are the site's new IKE SA's" test "$gw_spis" = "$ss_spis"
 check "the CHILD SA moved to the new IKE SA (straitd: $(ike_q spis site1.strait.test), fast path $(ipsec_count) SAs)" \
 	test "$(ike_q spis site1.strait.test)/$(ipsec_count)" = "$cspi0_in $cspi0_out/2"
-check "ping across the IKE SA rekey: none lost ($got of $sent)" test "${sent:-0}" -ge 200 -a "${got:-0}" = "${sent:-x}"
+check "ping across the IKE SA rekey: none lost ($got of $sent)" test "${sent:-0}" -ge 180 -a "${got:-0}" = "${sent:-x}"
 check "ping A -> B on the new IKE SA" quiet na ping -q -c 5 -i 0.05 -W 1 10.2.0.2
 
 # --- 5. straitctl ike terminate
