@@ -75,7 +75,7 @@ extension IKERekeyInitiatorTests {
 }
 
 final class ClosedSAAnswersTests: XCTestCase {
-    func testTheKeptAnswersAreBoundedOldestFirst() {
+    func testTheKeptAnswersAreBoundedAndExpire() {
         var kept = ClosedSAAnswers()
         let peer = IKEEndpoint(.v4(IPv4Address(0xC000_0202)), 4500)
         let start = IKETime(nanoseconds: 1_000_000_000)
@@ -83,13 +83,17 @@ final class ClosedSAAnswersTests: XCTestCase {
             kept.remember(ourSPI: UInt64(i + 1), .init(spiI: UInt64(i + 1), spiR: 7, remote: peer, messageID: 0, datagrams: [[1]],
                                                        until: start + .milliseconds(Int64(i))))
         }
-        XCTAssertEqual(kept.count, ClosedSAAnswers.limit)
-        XCTAssertNil(kept.answer(ourSPI: 10, spiI: 10, spiR: 7, messageID: 0, from: peer), "among the oldest: gone")
-        XCTAssertNotNil(kept.answer(ourSPI: 11, spiI: 11, spiR: 7, messageID: 0, from: peer))
-        kept.expire(now: start + .milliseconds(100))
-        XCTAssertEqual(kept.count, ClosedSAAnswers.limit + 10 - 101)
-        XCTAssertNil(kept.answer(ourSPI: 101, spiI: 101, spiR: 7, messageID: 0, from: peer))
-        XCTAssertNotNil(kept.answer(ourSPI: 102, spiI: 102, spiR: 7, messageID: 0, from: peer))
+        XCTAssertEqual(kept.count, ClosedSAAnswers.limit, "no more than the limit")
+        XCTAssertNotNil(kept.answer(ourSPI: 1, spiI: 1, spiR: 7, messageID: 0, from: peer, now: IKETime(nanoseconds: 0)))
+        XCTAssertNil(kept.answer(ourSPI: UInt64(ClosedSAAnswers.limit + 1), spiI: UInt64(ClosedSAAnswers.limit + 1), spiR: 7,
+                                 messageID: 0, from: peer, now: start), "past the limit: not kept")
+        let at = start + .milliseconds(100)
+        XCTAssertNil(kept.answer(ourSPI: 101, spiI: 101, spiR: 7, messageID: 0, from: peer, now: at), "expired, swept or not")
+        XCTAssertNotNil(kept.answer(ourSPI: 102, spiI: 102, spiR: 7, messageID: 0, from: peer, now: at))
+        kept.expire(now: at)
+        XCTAssertEqual(kept.count, ClosedSAAnswers.limit - 101)
+        kept.expire(now: at + .milliseconds(500))
+        XCTAssertEqual(kept.count, ClosedSAAnswers.limit - 101, "swept once a second")
         kept.expire(now: start + .seconds(3600))
         XCTAssertEqual(kept.count, 0)
     }

@@ -10,9 +10,9 @@ import StraitCore
 /// answer to its Delete (its request 0) is dropped when it arrives while strongSwan works on our
 /// own request 0 that crossed it (our rekey, which it refuses as it is deleting).
 ///
-/// Entries leave after `hold` (which covers a peer's first retransmits: 4, 11 and 24 s at
-/// strongSwan's defaults) or, the oldest first, beyond `limit` entries. Bounded: mass deletes
-/// (a peer box restarting with 10k SAs) cost at most `limit` small entries.
+/// Entries leave after `hold`, which covers a peer's first retransmits (4, 11 and 24 s at
+/// strongSwan's defaults). At most `limit` are kept: past that (a peer box with 10k SAs going
+/// away at once) a Delete is answered but not kept, as before there was this.
 struct ClosedSAAnswers {
     struct Entry {
         var spiI: UInt64
@@ -26,47 +26,28 @@ struct ClosedSAAnswers {
     static let hold = Duration.seconds(60)
     static let limit = 16_384
 
-    private(set) var byOurSPI: [UInt64: Entry] = [:]
-    /// Our SPIs in the order they were added (their `until` is in the same order).
-    private var order: [UInt64] = []
-    private var head = 0
+    private var byOurSPI: [UInt64: Entry] = [:]
+    /// The next sweep for expired entries: once a second at most, not on every tick.
+    private var nextSweep: IKETime?
 
     var count: Int { byOurSPI.count }
 
     mutating func remember(ourSPI: UInt64, _ entry: Entry) {
-        if byOurSPI.updateValue(entry, forKey: ourSPI) == nil { order.append(ourSPI) }
-        while byOurSPI.count > Self.limit { dropOldest() }
-        compact()
+        guard byOurSPI.count < Self.limit else { return }
+        byOurSPI[ourSPI] = entry
+        if nextSweep == nil { nextSweep = entry.until }
     }
 
     /// The answer to send again for a request on an IKE SA that is gone; nil: not one of ours.
-    func answer(ourSPI: UInt64, spiI: UInt64, spiR: UInt64, messageID: UInt32, from remote: IKEEndpoint) -> [[UInt8]]? {
-        guard let e = byOurSPI[ourSPI], e.spiI == spiI, e.spiR == spiR, e.messageID == messageID,
+    func answer(ourSPI: UInt64, spiI: UInt64, spiR: UInt64, messageID: UInt32, from remote: IKEEndpoint, now: IKETime) -> [[UInt8]]? {
+        guard let e = byOurSPI[ourSPI], now < e.until, e.spiI == spiI, e.spiR == spiR, e.messageID == messageID,
               e.remote.address == remote.address else { return nil }
         return e.datagrams
     }
 
     mutating func expire(now: IKETime) {
-        while head < order.count {
-            let spi = order[head]
-            guard let e = byOurSPI[spi] else { head += 1; continue }
-            guard now >= e.until else { break }
-            dropOldest()
-        }
-        compact()
-    }
-
-    private mutating func dropOldest() {
-        guard head < order.count else { return }
-        byOurSPI.removeValue(forKey: order[head])
-        head += 1
-    }
-
-    /// The consumed front of `order` goes once it is half of the array.
-    private mutating func compact() {
-        if head > 64 && head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
+        guard let due = nextSweep, now >= due else { return }
+        byOurSPI = byOurSPI.filter { now < $0.value.until }
+        nextSweep = byOurSPI.isEmpty ? nil : now + .seconds(1)
     }
 }

@@ -58,7 +58,7 @@ public final class IKEEngine {
         let ours = h.isFromInitiator ? h.responderSPI : h.initiatorSPI
         guard let ike = sas[ours], ike.spiI == h.initiatorSPI, ike.spiR == h.responderSPI else {
             if !h.isResponse, let again = closedAnswers.answer(ourSPI: ours, spiI: h.initiatorSPI, spiR: h.responderSPI,
-                                                               messageID: h.messageID, from: datagram.remote) {
+                                                               messageID: h.messageID, from: datagram.remote, now: now) {
                 ctx.counters.retransmitsAnswered += 1
                 return again.map { reply(datagram, $0) }
             }
