@@ -3,29 +3,19 @@ import XCTest
 
 /// The contract of fp_ipsec.h around one packet: round trips for every cipher variant, what a
 /// drop returns, SA validation, lifetimes, events, per-SA counters and selectors.
-final class ESPOnePacketAPITests: XCTestCase {
+final class ESPOnePacketAPITests: FastPathSATestCase {
     private let key16 = (0..<16).map { UInt8($0 &* 7 &+ 1) }, key32 = (0..<32).map { UInt8($0 &* 5 &+ 3) }
     private let salt: [UInt8] = [0xde, 0xad, 0xbe, 0xef]
-    private var installed: [Int32] = []
 
     override func setUp() {
         super.setUp()
-        XCTAssertTrue(FastPathTestEAL.up())
         drainEvents()
-    }
-
-    override func tearDown() {
-        installed.forEach { fp_sa_del($0) }
-        installed = []
-        super.tearDown()
     }
 
     private func sa(inbound: Bool, spi: UInt32, key: [UInt8]? = nil, icv: UInt8 = 16, esn: Bool = false, inactive: Bool = false,
                     configure: (inout fp_sa_config_t) -> Void = { _ in }) -> Int32 {
-        let h = ESP.addSA(inbound: inbound, spi: spi, key: key ?? key16, salt: salt, icv: icv, esn: esn, inactive: inactive,
-                          configure: configure)
-        if h >= 0 { installed.append(h) }
-        return h
+        keep(ESP.addSA(inbound: inbound, spi: spi, key: key ?? key16, salt: salt, icv: icv, esn: esn, inactive: inactive,
+                       configure: configure))
     }
 
     private func inner4(_ payload: Int, src: [UInt8] = [10, 1, 0, 1], dst: [UInt8] = [10, 2, 0, 1]) -> [UInt8] {

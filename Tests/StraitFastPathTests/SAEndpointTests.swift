@@ -5,26 +5,12 @@ import XCTest
 /// fp_sa_set_endpoints (MOBIKE, NAT rebinding): an installed SA moves to new outer addresses
 /// and encapsulation; sequence numbers, replay state and counters carry on; packets built
 /// while it moves are each wholly old or wholly new.
-final class SAEndpointTests: XCTestCase {
+final class SAEndpointTests: FastPathSATestCase {
     private let key = (0..<16).map { UInt8($0 &* 3 &+ 9) }
     private let salt: [UInt8] = [1, 2, 3, 4]
-    private var installed: [Int32] = []
-
-    override func setUp() {
-        super.setUp()
-        XCTAssertTrue(FastPathTestEAL.up())
-    }
-
-    override func tearDown() {
-        installed.forEach { fp_sa_del($0) }
-        installed = []
-        super.tearDown()
-    }
 
     private func sa(inbound: Bool, spi: UInt32) -> Int32 {
-        let h = ESP.addSA(inbound: inbound, spi: spi, key: key, salt: salt, esn: false)
-        if h >= 0 { installed.append(h) }
-        return h
+        return keep(ESP.addSA(inbound: inbound, spi: spi, key: key, salt: salt, esn: false))
     }
 
     private func inner(_ n: Int = 40) -> [UInt8] {

@@ -4,22 +4,14 @@ import XCTest
 /// fp_sa_reserve_spi / fp_sa_release_spi and the handle allocator: reserved SPIs encode their
 /// handle (the workers' one-compare lookup), a reservation keeps its handle from every other
 /// SA, and handles are handed out from the top down in O(1) (amortised).
-final class SPIReservationTests: XCTestCase {
+final class SPIReservationTests: FastPathSATestCase {
     private let key = (0..<16).map { UInt8($0 &+ 1) }, salt: [UInt8] = [1, 2, 3, 4]
-    private var installed: [Int32] = []
     private var reserved: [UInt32] = []
 
-    override func setUp() {
-        super.setUp()
-        XCTAssertTrue(FastPathTestEAL.up())
-    }
-
     override func tearDown() {
-        installed.forEach { fp_sa_del($0) }
-        installed = []
+        super.tearDown()   // the SAs first: the reservations they consumed are gone with them
         reserved.forEach { fp_sa_release_spi($0) }
         reserved = []
-        super.tearDown()
     }
 
     private func reserve(file: StaticString = #filePath, line: UInt = #line) -> UInt32 {
@@ -32,8 +24,7 @@ final class SPIReservationTests: XCTestCase {
     private func add(inbound: Bool, spi: UInt32, file: StaticString = #filePath, line: UInt = #line) -> Int32 {
         let (h, err) = ESP.add(ESP.config(inbound: inbound, spi: spi, key: key, salt: salt, esn: false))
         XCTAssertGreaterThanOrEqual(h, 0, "fp_sa_add(0x\(String(spi, radix: 16))): \(err)", file: file, line: line)
-        if h >= 0 { installed.append(h) }
-        return h
+        return keep(h)
     }
 
     func testAReservedSPIEncodesItsHandleAndAnInboundSAWithItTakesThatHandle() {

@@ -5,26 +5,12 @@ import XCTest
 /// fp_sa_seq_peek_bulk: the HA active's per-tick read of every SA's outbound sequence number and
 /// inbound replay top in one call. Must read what the per-SA readers read, position by position,
 /// and mark handles that name no SA.
-final class SeqPeekBulkTests: XCTestCase {
+final class SeqPeekBulkTests: FastPathSATestCase {
     private let key = (0..<16).map { UInt8($0 &* 5 &+ 1) }
     private let salt: [UInt8] = [9, 8, 7, 6]
-    private var installed: [Int32] = []
-
-    override func setUp() {
-        super.setUp()
-        XCTAssertTrue(FastPathTestEAL.up())
-    }
-
-    override func tearDown() {
-        installed.forEach { fp_sa_del($0) }
-        installed = []
-        super.tearDown()
-    }
 
     private func sa(inbound: Bool, spi: UInt32) -> Int32 {
-        let h = ESP.addSA(inbound: inbound, spi: spi, key: key, salt: salt, esn: true, inactive: inbound)
-        if h >= 0 { installed.append(h) }
-        return h
+        return keep(ESP.addSA(inbound: inbound, spi: spi, key: key, salt: salt, esn: true, inactive: inbound))
     }
 
     /// An IPv4/UDP-ish packet 10.1.0.1 -> 10.2.0.1 with a valid header checksum.
