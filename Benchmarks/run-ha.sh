@@ -123,40 +123,30 @@ first() {
 	EOF
 }
 
-# bench_config N PRIORITY: ha-pair-lib's node config plus the load VPN and its route.
+# bench_config N PRIORITY: ha-pair-lib's node config (node_config), sized for N tunnels, with
+# $ADVERT, the route to the load namespace and the load VPN (its own templates: no DPD, the
+# default replay window). Each edit names the text it expects and fails loudly without it, so
+# the benchmark's nodes cannot drift from the labs' unnoticed.
 bench_config() {
-	local n=$1 prio=$2 me=$((10 + $1)) peer=$((3 - $1))
-	cat >"$WORK/n$n.yaml" <<-CONF
-	# HA benchmark node $n (written by Benchmarks/run-ha.sh)
-	fast-path: { instance: hab$n-$$, core-mask: "1", control-core: 0, nb-mbuf: 16384, memory-mb: 1024, poll-mode: adaptive }
-	control: { socket: $WORK/n$n.sock, log-level: info }
-	ports:
-	  - { name: lan01, device: "net_af_packet0,iface=n$n-lan", addresses: [10.1.0.$me/24] }
-	  - { name: wan01, device: "net_af_packet1,iface=n$n-wan", addresses: [192.0.2.$me/24] }
-	  - { name: sync01, device: "net_af_packet2,iface=n$n-sync", addresses: [192.168.255.$n/30] }
-	routes:
-	  - { prefix: 100.64.0.0/16, via: 192.0.2.3 }
-	ike:
-	  limits: { half-open: 100000, cookie-threshold: 50000, queue: 65536 }
-	  ike-policy-templates:
-	    - { name: t, proposals: [aes128gcm16-prfsha256-x25519], dpd: { interval: 60s, timeout: 300s } }
-	    - { name: tl, proposals: [aes128gcm16-prfsha256-x25519], unique-sa: replace, dpd: { interval: 0 } }
-	  ipsec-policy-templates:
-	    - { name: e, proposals: [aes128gcm16-esn-noesn], replay-window: 1024 }
-	    - { name: el, proposals: [aes128gcm16-esn-noesn] }
-	  vpns:
-	    - name: sites
-	      ike-policy: t
-	      ipsec-policy: e
-	      local-address: 192.0.2.1
-	      remote-address: any
-	      local-id: gw.strait.test
-	      remote-id: "*.strait.test"
-	      local-auth: { method: psk }
-	      remote-auth: { method: psk }
-	      psk: "strait-lab-psk-0123456789"
-	      security-policies:
-	        - { name: lan, local-ts: [10.1.0.0/24], remote-ts: [10.2.0.0/24] }
+	node_config "$1" "$2"
+	python3 - "$WORK/n$1.yaml" "$ADVERT" "$PSK_HEX" <<-'EOF'
+	import sys
+	path, advert, psk = sys.argv[1:4]
+	s = open(path).read()
+	def edit(old, new, count=1):
+	    global s
+	    if s.count(old) != count:
+	        sys.exit(f"bench_config: {old.strip()!r} is not {count} time(s) in ha-pair-lib's node config")
+	    s = s.replace(old, new)
+	edit("nb-mbuf: 8192, memory-mb: 600", "nb-mbuf: 16384, memory-mb: 1024")
+	edit("advert-interval: 100ms", f"advert-interval: {advert}", count=2)
+	edit("\nike:\n", "\nroutes:\n  - { prefix: 100.64.0.0/16, via: 192.0.2.3 }\n"
+	     "ike:\n  limits: { half-open: 100000, cookie-threshold: 50000, queue: 65536 }\n")
+	edit("  ike-policy-templates:\n", "  ike-policy-templates:\n"
+	     "    - { name: tl, proposals: [aes128gcm16-prfsha256-x25519], unique-sa: replace, dpd: { interval: 0 } }\n")
+	edit("  ipsec-policy-templates:\n", "  ipsec-policy-templates:\n"
+	     "    - { name: el, proposals: [aes128gcm16-esn-noesn] }\n")
+	edit("\nvrrp:\n", f"""
 	    - name: load
 	      ike-policy: tl
 	      ipsec-policy: el
@@ -164,24 +154,15 @@ bench_config() {
 	      remote-address: any
 	      local-id: gw.load.test
 	      remote-id: "*.load.test"
-	      local-auth: { method: psk }
-	      remote-auth: { method: psk }
-	      psk: $PSK_HEX
+	      local-auth: {{ method: psk }}
+	      remote-auth: {{ method: psk }}
+	      psk: {psk}
 	      security-policies:
-	        - { name: lan, local-ts: [10.1.0.0/16], remote-ts: [10.200.0.0/16] }
+	        - {{ name: lan, local-ts: [10.1.0.0/16], remote-ts: [10.200.0.0/16] }}
 	vrrp:
-	  instances:
-	    - { name: wan, interface: wan01, vrid: 51, priority: $prio, advert-interval: $ADVERT, preempt-delay: 10s, virtual-addresses: [192.0.2.1/24] }
-	    - { name: lan, interface: lan01, vrid: 52, priority: $prio, advert-interval: $ADVERT, preempt-delay: 10s, virtual-addresses: [10.1.0.1/24] }
-	  groups:
-	    - { name: vpnc, instances: [wan, lan] }
-	ha:
-	  node-id: $n
-	  listen-vrrp-group: vpnc
-	  sync: { interface: sync01, local-address: 192.168.255.$n, remote-address: 192.168.255.$peer }
-	  key: 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-	  seqnum-sync: { oseq-shift: 4096, sync-period-time: 200ms, sync-period-packets: 1000 }
-	CONF
+	""")
+	open(path, "w").write(s)
+	EOF
 }
 
 TOTAL=$((N + 1))   # CHILD SAs in all: the load's and the site's
